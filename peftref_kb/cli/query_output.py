@@ -13,6 +13,8 @@ def render(result, as_json: bool, explain: bool) -> tuple[str, str]:
     if not result.hits:
         return f"No methods match. {result.empty_reason}\n", ""
     lines = []
+    if explain and getattr(result, "ignored", None):
+        lines.append(f"ignored: {', '.join(result.ignored)}")
     for hit in result.hits:
         lines.append(f"{hit.id}  {hit.name}  [components: {', '.join(hit.matched_components)}]")
         if explain:

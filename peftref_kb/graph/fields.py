@@ -13,15 +13,16 @@ from ..schema.vocabulary import VOCABULARIES
 class Field:
     """A queryable field (plain class: imported by the fast query path)."""
 
-    __slots__ = ("name", "level", "kind", "vocabulary", "cues", "weight")
+    __slots__ = ("name", "level", "kind", "vocabulary", "cues", "weight", "verbs")
 
-    def __init__(self, name: str, level: str, kind: str, vocabulary: str | None = None, cues: tuple = (), weight: float = 1.0):
+    def __init__(self, name: str, level: str, kind: str, vocabulary: str | None = None, cues: tuple = (), weight: float = 1.0, verbs: tuple = ()):
         self.name = name  # canonical dotted path, relative to the method or to a component
         self.level = level  # "method" or "component"
         self.kind = kind  # "enum", "bool", "number", "range", "text", "position"
         self.vocabulary = vocabulary
         self.cues = cues  # words that name the field in plain language
         self.weight = weight  # contribution to the typology distance (0 = not compared)
+        self.verbs = verbs  # verbs that name the field ("insert" -> insertion form); ignored when no value follows
 
     def __repr__(self) -> str:
         return f"Field({self.name!r})"
@@ -48,23 +49,30 @@ FIELDS: tuple[Field, ...] = (
     Field("scale.evaluated_on.lt_20b", "method", "enum", "yes_no", ("evaluated under 20b",), 0),
     Field("scale.evaluated_on.gt_20b", "method", "enum", "yes_no", ("evaluated over 20b",), 0),
     Field("citation.year", "method", "number", None, ("year", "published"), 0),
+    Field("citation.venue", "method", "text", None, ("venue",), 0),
+    Field("citation.authors", "method", "text", None, ("author", "authors"), 0),
+    Field("aliases", "method", "text", None, (), 0),
     Field("relations.target", "method", "text", None, ("related to",), 0),
+    # "type:target" pairs, e.g. variant-of:lora (see values())
+    Field("relations", "method", "relation", None, (), 0),
+    Field("implementations.library", "method", "text", None, ("library", "implemented in"), 0),
     # -- component level (PEFT-Ref typology, He et al. unified view, positions) ---------------
-    Field("positions", "component", "position", "position", ("position", "positions", "acts on", "location", "where"), 2.0),
+    Field("positions", "component", "position", "position", ("position", "positions", "acts on", "location", "where"), 2.0,
+          verbs=("train", "tune", "update", "adapt", "target", "finetune", "act on", "modify")),
     Field("peft_ref.intra_connectivity", "component", "enum", "intra_connectivity", ("intra-connectivity", "intra connectivity", "intraconnectivity")),
     Field("peft_ref.inter_connectivity", "component", "enum", "inter_connectivity", ("inter-connectivity", "inter connectivity", "interconnectivity")),
     Field("peft_ref.parameter_adaptation", "component", "enum", "parameter_adaptation", ("parameter adaptation", "adaptation", "adaptation type")),
-    Field("peft_ref.parameter_sharing", "component", "enum", "parameter_sharing", ("parameter sharing", "sharing")),
+    Field("peft_ref.parameter_sharing", "component", "enum", "parameter_sharing", ("parameter sharing", "sharing"), verbs=("share",)),
     Field("peft_ref.input_type", "component", "enum", "input_type", ("input type", "input")),
-    Field("peft_ref.insertion_form", "component", "enum", "insertion_form", ("insertion", "insertion form", "inserted")),
+    Field("peft_ref.insertion_form", "component", "enum", "insertion_form", ("insertion", "insertion form", "inserted"), verbs=("add", "insert", "prepend", "append", "place", "put")),
     Field("peft_ref.number_of_insertions", "component", "enum", "number_of_insertions", ("number of insertions", "insertions")),
     Field("peft_ref.integration_form", "component", "enum", "integration_form", ("integration", "integration form", "integrated")),
     Field("peft_ref.workspace", "component", "enum", "workspace", ("workspace",)),
     Field("unified_view.functional_form.category", "component", "enum", "functional_form", ("functional form", "function", "form")),
     Field("unified_view.functional_form.formula", "component", "text", None, ("formula",), 0),
     Field("unified_view.modified_representation", "component", "enum", "modified_representation", ("modified representation", "modifies", "modified")),
-    Field("unified_view.insertion_form", "component", "enum", "insertion_form", ("insertion", "insertion form", "inserted")),
-    Field("unified_view.composition", "component", "enum", "composition", ("composition", "composition function", "composed", "combined")),
+    Field("unified_view.insertion_form", "component", "enum", "insertion_form", ("insertion", "insertion form", "inserted"), verbs=("add", "insert", "prepend", "append", "place", "put")),
+    Field("unified_view.composition", "component", "enum", "composition", ("composition", "composition function", "composed", "combined"), verbs=("scale", "rescale", "gate", "compose", "multiply")),
     Field("module", "component", "text", None, ("module", "reference module"), 0),
 )
 
@@ -123,6 +131,8 @@ def values(field: Field, method, component=None) -> list:
     target = component if field.level == "component" else method
     if target is None:
         return []
+    if field.kind == "relation":  # typed links as "type:target" so one value carries both
+        return [f"{getattr(r.type, 'value', r.type)}:{r.target}" for r in _walk(target, field.name.split("."))]
     return _walk(target, field.name.split("."))
 
 

@@ -20,7 +20,7 @@ class Index:
         self.postings: dict[tuple[str, object], set[int]] = {}
         self.columns: dict[str, list[tuple[int, tuple]]] = {}
         self.universe: set[int] = set()
-        scan_fields = {f.name for f in F.FIELDS if f.kind in ("range", "number", "text")}
+        scan_fields = {f.name for f in F.FIELDS if f.kind in ("range", "number", "text", "relation")}
         for method_id, method in facts.items():
             keys = []
             for component in method["components"]:

@@ -127,7 +127,7 @@ PARAMETER_SHARING = Vocabulary(
     "PEFT-Ref: whether the module's parameters are shared between its instances (e.g. across layers).",
     (
         _t("none", "None", "Each insertion has its own parameters.", "ours", ("no sharing", "not shared", "independent", "unshared")),
-        _t("shared-across-layers", "Shared across layers", "Some or all of the module's parameters are shared between the instances inserted in different layers.", "ours", ("shared", "sharing", "share parameters", "shares parameters", "cross-layer sharing", "tied across layers", "share parameters across layers")),
+        _t("shared-across-layers", "Shared across layers", "Some or all of the module's parameters are shared between the instances inserted in different layers.", "ours", ("shared", "sharing", "share parameters", "shares parameters", "cross-layer sharing", "tied across layers", "share parameters across layers", "share weights across layers", "across layers")),
         _t("shared-across-tasks", "Shared across tasks", "Parameters are shared between the modules of different tasks (multi-task sharing), not between layers.", "ours", ("task sharing", "multi-task sharing", "shared between tasks")),
         _t("single-instance", "Single instance", "The module exists once in the whole model, so sharing between instances does not arise.", "ours", ("not applicable", "n/a", "one instance")),
         UNKNOWN,
@@ -314,7 +314,7 @@ INFERENCE_OVERHEAD = Vocabulary(
     "Inference overhead",
     "Lialin et al. Table 1: what the adapted model adds at inference time (the paper's wording as labels).",
     (
-        _t("none", "No overhead", "Nothing is added at inference once the update is merged.", "lialin-2023 Table 1", ("no overhead", "no inference overhead", "zero overhead", "mergeable")),
+        _t("none", "No overhead", "Nothing is added at inference once the update is merged.", "lialin-2023 Table 1", ("no overhead", "no inference overhead", "zero overhead", "mergeable", "merged", "can be merged", "merged into the weights", "folded into the weights")),
         _t("extra-ffn", "Extra FFN", "Extra feed-forward computation at every insertion.", "lialin-2023 Table 1", ("extra ffn",)),
         _t("extra-input", "Extra input", "Extra sequence positions (prompt/prefix vectors) lengthen the input.", "lialin-2023 Table 1", ("extra input", "longer input")),
         _t("extra-ffn-and-input", "Extra FFN and input", "Both extra feed-forward computation and extra sequence positions.", "lialin-2023 Table 1", ("extra ffn and input",)),
