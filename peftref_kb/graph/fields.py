@@ -41,7 +41,7 @@ FIELDS: tuple[Field, ...] = (
     Field("taxonomy.hybrid", "method", "bool", None, ("hybrid", "hybrids", "hybrid method", "hybrid methods"), weight=1.0),
     Field("efficiency.storage", "method", "enum", "yes_no", ("storage", "storage efficient", "storage-efficient", "storage efficiency"), 0.5),
     Field("efficiency.memory", "method", "enum", "yes_no", ("memory", "memory efficient", "memory-efficient", "memory efficiency"), 0.5),
-    Field("efficiency.backprop", "method", "enum", "yes_no", ("backprop", "backpropagation", "backprop efficient", "reduces backprop", "backprop savings"), 0.5),
+    Field("efficiency.backprop", "method", "enum", "yes_no", ("backprop", "backpropagation", "backprop efficient", "reduces backprop", "reduces backpropagation", "backprop savings"), 0.5),
     Field("efficiency.inference_overhead", "method", "enum", "inference_overhead", ("inference overhead", "overhead", "inference cost"), 0.5),
     Field("scale.trainable_percent", "method", "range", None, ("trainable", "trainable percent", "trainable parameters", "% trainable"), 0),
     Field("scale.changed_percent", "method", "range", None, ("changed", "changed percent", "changed parameters", "% changed"), 0),

@@ -180,7 +180,7 @@ IGNORED = frozenset(
     approach approaches peft module modules model models evaluated tested applied apply applies using use uses used
     only also both either please parameters parameter do does did based style type types kind kinds like
     propose proposed introduce introduced present presented describe described paper papers work works known called
-    t ones one each every other others and""".split()
+    t ones one each every other others and but inference time modification sub act projection projections matrix matrices vector vectors network""".split()
 )
 STOP_WORDS = IGNORED  # older name
 NEGATIONS = frozenset({"no", "not", "without", "non", "never", "cannot", "nor", "neither", "lack", "lacking", "excluding", "except"})
@@ -259,7 +259,7 @@ class Lexicon:
             self._add(phrase, Entry("venue_cue"), force=True)
         library = (F.BY_NAME["implementations.library"],)
         for value, phrases in LIBRARIES.items():
-            for phrase in (value, *phrases):
+            for phrase in phrases:  # bare "peft"/"adapters" stay what they were (a stop word, the adapter form)
                 self._add(phrase, Entry("library", None, value, library), force=True)
         for phrase in EXECUTABLE_PHRASES:
             self._add(phrase, Entry("executable", None, "", (F.BY_NAME["module"],)), force=True)
@@ -502,7 +502,8 @@ def _items(words: list[str], names: "Names", notes: list[str]) -> list[list]:
             # or where the vocabulary has no word; otherwise the vocabulary's reading stands
             name_length, name_entries = matches[-1]
             after = tuple(tokens[i + name_length : i + name_length + 2])
-            wants_name = (items and _kinds(items[-1]) & {"relation", "similar"}) or any(
+            before = next((x for x in reversed(items) if _kinds(x) - {"ignore"}), None)
+            wants_name = (before is not None and _kinds(before) & {"relation", "similar"}) or any(
                 any(e.kind in ("relation", "similar") for e in lex.phrases.get(after[:n], ())) for n in (1, 2))
             lexicon_words = [m for m in matches if not any(e.kind == "method" for e in m[1])]
             if wants_name or not lexicon_words or all(e.kind == "ignore" for e in lexicon_words[0][1]):
@@ -691,22 +692,35 @@ def _phrase_atoms(words: list[str], names: "Names | None" = None, notes: list[st
             emit(_atom_for(values, cue_fields, text))
         elif kind == "lex" and any(e.kind == "method" for e in entries):
             emit(Atom((F.BY_NAME["id"],), "=", _method_of(items[index]), text))
+        elif kind == "lex" and any(e.kind in ("cue", "verb") for e in entries) and index + 1 < len(items) and items[index + 1][0] == "lex" and any(
+                v.kind == "value" and any(c.kind in ("cue", "verb") and c.vocabulary == v.vocabulary for c in entries) for v in items[index + 1][1]):
+            continue  # the value after it takes this cue ("insertion ... parallel" read as one condition)
         elif kind == "lex" and any(e.kind == "cue" for e in entries):
             if negate:  # "without parameter sharing": the field's none value, not its negation
                 negate = False
                 emit(_none_of([e for e in entries if e.kind == "cue"], text))
             elif not any(e.kind == "cue" and e.fields[0].kind in ("range", "number") for e in entries):
-                cue = next(e for e in entries if e.kind == "cue")
-                examples = ", ".join(VOCABULARIES[cue.vocabulary].values()[:6]) if cue.vocabulary else ""
-                raise QueryError(f"{text!r} needs a value next to it (e.g. {examples})")
+                emit(Not(_none_of([e for e in entries if e.kind == "cue"], text)))  # "with inference overhead": some value but none
             else:
                 notes.append(text)
         else:  # a verb with no value of its own ("methods that insert ...") or a leftover relation word
             notes.append(text)
         used.add(index)
     if not atoms:
-        raise QueryError(f"no condition in {' '.join(words)!r}; name a property value, e.g. 'parallel insertion on FFN'")
+        return None  # only function words ("methods that are" before `not`); the parser decides
     return atoms[0] if len(atoms) == 1 else And(tuple(atoms))
+
+
+def _and_in_phrase(words: list[str], rest: list) -> bool:
+    """True when `and` lies inside a vocabulary phrase ("extra FFN and input", "key and value")."""
+    left = _key(" ".join(words[-4:])) if words else ()
+    right = _key(" ".join(t[1] for t in rest[:4] if t[0] == "word"))
+    for key in lexicon().phrases:
+        if "and" in key:
+            cut = key.index("and")
+            if cut and left[-cut:] == key[:cut] and right[: len(key) - cut - 1] == key[cut + 1 :]:
+                return True
+    return False
 
 
 def _mentions_relation(words: list[str]) -> bool:
@@ -760,6 +774,8 @@ class _Parser:
         while self.peek() == ("op", "or"):
             self.pos += 1
             items.append(self.and_expr())
+        if any(item is None for item in items):
+            raise QueryError(f"no condition in {self.text!r}; name a property value, e.g. 'parallel insertion on FFN'")
         return items[0] if len(items) == 1 else Or(tuple(items))
 
     def and_expr(self) -> Node:
@@ -773,13 +789,19 @@ class _Parser:
                 items.append(self.not_expr())  # juxtaposition means and
             else:
                 break
+        items = [item for item in items if item is not None]  # word groups of function words only
+        if not items:
+            return None
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_expr(self) -> Node:
         if self.peek() == ("op", "not"):
             self.pos += 1
             self._enter()
-            node = Not(self.not_expr())
+            inner = self.not_expr()
+            if inner is None:
+                raise QueryError("'not' needs a condition after it")
+            node = Not(inner)
             self.depth -= 1
             return node
         return self.primary()
@@ -797,6 +819,8 @@ class _Parser:
                 raise QueryError("missing ')'")
             self.pos += 1
             self.depth -= 1
+            if node is None:
+                raise QueryError("empty parentheses: name a condition inside them")
             return node
         if kind == "paren":
             raise QueryError("unexpected ')'")
@@ -812,7 +836,7 @@ class _Parser:
                 self.pos += 1
             # "methods combining prefix tuning and adapters": `and` joins the relation's targets
             after = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else None
-            if self.peek() == ("op", "and") and after is not None and after[0] == "word" and _mentions_relation(words):
+            if self.peek() == ("op", "and") and after is not None and after[0] == "word" and (_mentions_relation(words) or _and_in_phrase(words, self.tokens[self.pos + 1 :])):
                 words.append("and")
                 self.pos += 1
                 continue
