@@ -423,7 +423,7 @@ def _resolve_value(fld: F.Field, raw: str):
         if low in ("false", "no", "0"):
             return False
         raise QueryError(f"{fld.name} is true or false, got {raw!r}")
-    if fld.kind == "text":
+    if fld.kind in ("text", "relation"):
         return raw
     vocabulary = VOCABULARIES[fld.vocabulary]
     key = _norm(raw)
@@ -1070,10 +1070,41 @@ def run_query(catalogue, text: str) -> QueryResult:
     return result
 
 
+def filter_state_tree(state: dict) -> Node | None:
+    """A structured filter state — ``{field name: [values]}`` as a site's checkboxes hold it —
+    as a query tree: values of one field are alternatives (or), fields are all required (and)."""
+    groups: list[Node] = []
+    for name, wanted in state.items():
+        wanted = [w for w in (wanted if isinstance(wanted, (list, tuple, set, frozenset)) else [wanted]) if w not in (None, "")]
+        if not wanted:
+            continue
+        found = F.fields_named(name)
+        if not found:
+            raise QueryError(f"unknown field {name!r} in the filter state")
+        atoms = [Atom(tuple(found), "=", _resolve_value(found[0], str(w)), f"{name}={w}") for w in sorted(map(str, wanted))]
+        groups.append(atoms[0] if len(atoms) == 1 else Or(tuple(atoms)))
+    if not groups:
+        return None
+    return groups[0] if len(groups) == 1 else And(tuple(groups))
+
+
+def filter_state_ids(catalogue, state: dict) -> list[str]:
+    """Method ids matching a filter state with the query's semantics: conditions on component
+    fields hold within one component, a position covers its part of the hierarchy (``ffn``
+    covers ``ffn.in``/``ffn.hidden``/``ffn.out``; ``attn`` covers q, k, v, o).  Pure: reads
+    ``catalogue.index`` only.  An empty state matches every method."""
+    tree = filter_state_tree(state)
+    index = catalogue.index
+    keys = index.universe if tree is None else _keys(tree, index)
+    return list(dict.fromkeys(index.keys[k][0] for k in sorted(keys)))
+
+
 QUERY_HELP = """\
 Plain words: "methods with parallel insertion on FFN", "selective methods", "methods with no inference overhead",
 "methods that share parameters across layers", "hybrid methods evaluated on models over 20B parameters",
-"methods with gated composition". Words come from the vocabulary's values and synonyms (peftref schema writes
+"methods with gated composition", "which methods can be merged?", "methods with fewer than 0.1% trainable
+parameters", "methods after the FFN", "LoRA variants", "methods like DoRA", "methods proposed in 2021",
+"methods implemented in peft", "executable methods". Words come from the vocabulary's values and synonyms (peftref schema writes
 schema/vocabulary.md); a word next to a field name (insertion, composition, workspace, ...) is read as that field.
 
 Precise form: field=value, field!=value, numeric field<N, <=, >, >= ; combine with and, or, not and parentheses.

@@ -294,7 +294,8 @@ def test_nesting_depth_is_bounded(catalogue):
 
 NL_WORDS = ["which", "methods", "can", "be", "merged", "?", "after", "before", "the", "ffn", "attention", "fewer", "than", "0.1%", "20b", "20", "billion",
             "no", "not", "don't", "non-", "without", "variants", "of", "lora", "like", "derived", "from", "adapters", "combining", "and", "or", "(", ")",
-            "in", "2021", "by", "houlsby", "peft", "adapterhub", "executable", "share", "gated", "at", "least", "%", "=", "<", "x"]
+            "in", "2021", "by", "houlsby", "peft", "adapterhub", "executable", "share", "gated", "at", "least", "%", "=", "<", "x",
+            "relations=variant-of:lora", "implementations.library=", "citation.venue=iclr", "citation.authors<3", "similar", "~"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -305,3 +306,47 @@ def test_fuzzed_natural_queries_only_raise_query_error(catalogue, words):
     except QueryError:
         return
     assert isinstance(result.ids, list)
+
+
+FILTER_FIELDS = {"peft_ref.insertion_form": ["parallel", "sequential", "prepended"], "positions": ["ffn", "attn", "attn.q", "embedding", "ffn.out"],
+                 "taxonomy.classes": ["additive", "selective", "reparametrization"], "unified_view.composition": ["gated-addition", "scaled-addition"],
+                 "taxonomy.hybrid": ["true", "false"]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({}, optional={name: st.lists(st.sampled_from(vals), max_size=2, unique=True) for name, vals in FILTER_FIELDS.items()}))
+def test_filter_state_is_the_structured_query(catalogue, state):
+    from peftref_kb.graph.query import filter_state_ids
+
+    groups = [" or ".join(f"{name}={v}" for v in vals) for name, vals in state.items() if vals]
+    text = " and ".join(f"({g})" for g in groups)
+    expected = set(catalogue.query(text).ids) if text else set(catalogue.facts)
+    assert set(filter_state_ids(catalogue, state)) == expected
+
+
+def test_filter_state_parallel_ffn_is_the_cli_answer(catalogue):
+    from peftref_kb.graph.query import filter_state_ids
+
+    state = {"peft_ref.insertion_form": ["parallel"], "positions": ["ffn"]}
+    assert filter_state_ids(catalogue, state) == catalogue.query("peft_ref.insertion_form=parallel and positions=ffn").ids
+
+
+@pytest.mark.parametrize("natural, precise", [
+    ("which methods can be merged?", "efficiency.inference_overhead=none"),
+    ("methods with fewer than 0.1% trainable parameters", "scale.trainable_percent<0.1"),
+    ("methods tested on models with more than 20 billion parameters", "scale.evaluated_on.gt_20b=yes"),
+    ("methods after the FFN", "positions=ffn and insertion_form=sequential"),
+    ("methods in parallel to attention", "positions=attn and insertion_form=parallel"),
+    ("methods on W_q", "positions=attn.q"),
+    ("non-selective methods", "not class=selective"),
+    ("methods without parameter sharing", "parameter_sharing=none"),
+    ("LoRA variants", "relations=variant-of:lora"),
+    ("methods derived from adapters", "relations=derived-from:houlsby-adapter"),
+    ("methods combining prefix tuning and LoRA", "relations=combines:prefix-tuning and relations=combines:lora"),
+    ("methods proposed in 2021", "citation.year=2021"),
+    ("methods implemented in peft", "implementations.library=peft"),
+    ("methods in AdapterHub", "implementations.library=adapters"),
+])
+def test_readme_natural_forms_equal_precise_forms(catalogue, natural, precise):
+    assert set(catalogue.query(natural).ids) == set(catalogue.query(precise).ids)
+    assert catalogue.query(natural).ids
