@@ -350,3 +350,20 @@ def test_filter_state_parallel_ffn_is_the_cli_answer(catalogue):
 def test_readme_natural_forms_equal_precise_forms(catalogue, natural, precise):
     assert set(catalogue.query(natural).ids) == set(catalogue.query(precise).ids)
     assert catalogue.query(natural).ids
+
+
+def test_fraction_right(catalogue, capsys):
+    """The share of committed phrasings answered as the seeds say (printed; every one must be right)."""
+    wrong = []
+    for param in CASES:
+        phrase, expected, within = param.values
+        try:
+            hits = set(catalogue.query(phrase).ids)
+        except QueryError as exc:
+            wrong.append(f"{phrase!r}: {exc}")
+            continue
+        if (hits & within if within else hits) != expected:
+            wrong.append(phrase)
+    with capsys.disabled():
+        print(f"\nnatural phrasings right: {len(CASES) - len(wrong)}/{len(CASES)} = {(len(CASES) - len(wrong)) / len(CASES):.3f}")
+    assert not wrong, wrong
