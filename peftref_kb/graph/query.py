@@ -225,6 +225,7 @@ class Entry(_Value):
 class Lexicon:
     def __init__(self) -> None:
         self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        self.display: dict[tuple[str, ...], str] = {}  # stemmed key -> the phrase as first written, for suggestions
         for vocabulary in VOCABULARY_PRIORITY:
             if not F.vocabulary_fields(vocabulary):
                 continue
@@ -275,17 +276,18 @@ class Lexicon:
             return
         if key and entry not in self.phrases.setdefault(key, []):
             self.phrases[key].append(entry)
+            self.display.setdefault(key, _norm(phrase))
 
     def words(self) -> list[str]:
-        return sorted({" ".join(k) for k, entries in self.phrases.items() if any(e.kind not in ("ignore", "neg") for e in entries)})
+        return sorted({self.display[k] for k, entries in self.phrases.items() if any(e.kind not in ("ignore", "neg") for e in entries)})
 
     def suggest(self, word: str, n: int = 5) -> list[str]:
         import difflib
 
         vocab = self.words()
-        close = difflib.get_close_matches(_stem(word), vocab, n=n, cutoff=0.6)
+        close = difflib.get_close_matches(word, vocab, n=n, cutoff=0.6)
         if len(close) < n:
-            close += [w for w in vocab if _stem(word) in w.split() and w not in close][: n - len(close)]
+            close += [w for w in vocab if word in w.split() and w not in close][: n - len(close)]
         return close[:n]
 
 
