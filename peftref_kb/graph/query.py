@@ -504,7 +504,8 @@ def _items(words: list[str], names: "Names", notes: list[str]) -> list[list]:
             # or where the vocabulary has no word; otherwise the vocabulary's reading stands
             name_length, name_entries = matches[-1]
             after = tuple(tokens[i + name_length : i + name_length + 2])
-            before = next((x for x in reversed(items) if _kinds(x) - {"ignore"}), None)
+            # the nearest earlier word that is neither ignored nor another name ("combining prefix tuning and LoRA")
+            before = next((x for x in reversed(items) if _kinds(x) - {"ignore"} and _method_of(x) is None), None)
             wants_name = (before is not None and _kinds(before) & {"relation", "similar"}) or any(
                 any(e.kind in ("relation", "similar") for e in lex.phrases.get(after[:n], ())) for n in (1, 2))
             lexicon_words = [m for m in matches if not any(e.kind == "method" for e in m[1])]

@@ -367,3 +367,10 @@ def test_fraction_right(catalogue, capsys):
     with capsys.disabled():
         print(f"\nnatural phrasings right: {len(CASES) - len(wrong)}/{len(CASES)} = {(len(CASES) - len(wrong)) / len(CASES):.3f}")
     assert not wrong, wrong
+
+
+def test_every_name_after_a_relation_is_its_target(catalogue):
+    from peftref_kb.graph.query import atoms_of, parse
+
+    tree = parse("Which methods combine prefix tuning and LoRA?", catalogue.facts)
+    assert {a.value for a in atoms_of(tree)} == {"combines:prefix-tuning", "combines:lora"}
