@@ -78,7 +78,7 @@ def main(argv=None) -> None:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     cuda = torch.cuda.is_available()
-    accelerator = None
+    accelerator, owned_group = None, False
     if args.strategy == "accelerate":
         from accelerate import Accelerator
 
@@ -88,8 +88,9 @@ def main(argv=None) -> None:
         if cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         device = torch.device("cuda") if cuda else torch.device("cpu")
-        if args.strategy != "none":
+        if args.strategy != "none" and not dist.is_initialized():  # already joined when called from a spawned worker
             dist.init_process_group("nccl" if cuda else "gloo")
+            owned_group = True
     if args.batch % world:
         raise SystemExit(f"error: --batch {args.batch} is not divisible by {world} processes")
     model, report, config = build(args, device)
@@ -151,7 +152,7 @@ def main(argv=None) -> None:
         distributed.save_checkpoint(args.dcp, model, optimizer)
         if rank == 0:
             print(f"wrote a sharded checkpoint to {args.dcp}")
-    if dist.is_initialized():
+    if owned_group:
         dist.destroy_process_group()
 
 

@@ -22,9 +22,9 @@ VOCAB, GLOBAL_BATCH, SEQ, STEPS = 61, 4, 6, 3
 METHODS = {"lora": {"r": 4, "alpha": 8}, "ia3": {}, "prefix-tuning": {"l": 3, "reparam_hidden": 8}}
 
 
-def build(method_id: str):
+def build(method_id: str, layers: int = 2):
     torch.manual_seed(0)
-    config = transformers.LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+    config = transformers.LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                                       vocab_size=VOCAB, max_position_embeddings=32)
     config._attn_implementation = "eager"
     model = transformers.AutoModelForCausalLM.from_config(config)
@@ -138,6 +138,20 @@ def run(rank: int, world: int, port: int, out: str) -> None:
         distributed.load_checkpoint(checkpoint, model, optimizer)
         resumed = train(model, optimizer, data, 2, world)
         result["lora/resume"] = {"first": first, "continued": continued, "resumed": resumed}
+        # the README's example script, in these processes (RANK / WORLD_SIZE as torchrun sets them)
+        os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+        import contextlib
+        import importlib.util
+        import io
+
+        spec = importlib.util.spec_from_file_location("train_fsdp", Path(__file__).resolve().parents[2] / "examples" / "train_fsdp.py")
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            example.main(["--strategy", "fsdp2", "--method", "lora", "--bf16", "--checkpointing", "--steps", "3", "--batch", "2", "--seq", "8",
+                          "--save", str(Path(out) / "example")])
+        result["example"] = printed.getvalue()
         if rank == 0:
             (Path(out) / "result.json").write_text(json.dumps(result))
     finally:
