@@ -103,6 +103,11 @@ def main(argv=None) -> None:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     if accelerator is not None:
         model, optimizer = accelerator.prepare(model, optimizer)
+        if rank == 0:
+            from torch.distributed.fsdp import FSDPModule
+
+            units = sum(isinstance(m, FSDPModule) for m in model.modules())
+            print(f"accelerate: {accelerator.distributed_type}, {type(model).__name__}, {units} FSDP2 units", flush=True)
     if args.compile:
         model = torch.compile(model)
     per = args.batch // world
