@@ -6,6 +6,7 @@
 - :mod:`.registry` maps each record's ``module`` name to a builder;
 - :mod:`.inject` wires a record's components into a model
   (:func:`~peftref_kb.reference.inject.instantiate`);
+- :mod:`.distributed` runs instantiated models under FSDP2 / DDP and gathers or checkpoints adapters from shards;
 - :mod:`.export` writes equivalent HF peft / AdapterHub configs (torch-free).
 
 Attributes are imported lazily so that ``peftref_kb.reference.export`` loads without torch.

@@ -6,10 +6,17 @@ One mechanism for every method and every hybrid:
    (:func:`~peftref_kb.reference.positions.resolve`);
 2. the registry builder named by the component's ``module`` makes the
    reference modules (:mod:`~peftref_kb.reference.registry`);
-3. the modules are registered under ``model.<method id>.<component id>`` (so
-   adapter state is selected by the state-dict prefix ``"<method id>."``) and
-   wired in with forward hooks — the base model's module tree and parameter
-   names are not changed:
+3. each module is owned by the block it acts on: ``representation`` and
+   ``attention`` modules are registered under the module they wrap
+   (``<projection or attention path>.<method id>.<component id>.<insertion>``),
+   so a wrapper that shards or checkpoints a decoder layer (FSDP2's
+   ``fully_shard`` per layer, activation checkpointing) takes the layer's
+   adapters with it; modules shared by several layers and model-input
+   modules live at the root under ``model.<method id>.<component id>``.  The
+   base model's own parameter names are not changed.  Adapter state has one
+   canonical naming whatever the owner, ``<method id>.<component id>.<insertion>.<tensor>``
+   (:func:`adapter_state_dict`, :func:`adapter_parameters`).  The modules are
+   wired in with forward hooks:
 
    - ``representation`` modules compute h' = module(x, h) where the slot's h
      lives (a projection's output, a sub-layer's output, an activation = the
@@ -149,6 +156,8 @@ class Injection:
         self.prefixes: list[tuple[nn.Module, nn.Module]] = []
         self.modules: list[nn.Module] = []
         self.requires_grad: dict[str, bool] = {}
+        self.named: list[tuple[str, nn.Module]] = []  # canonical prefix -> module, in build order
+        self.owners: list[tuple[nn.Module, str]] = []  # (block, attribute) holding modules owned by a block
 
     def mergeable_modules(self) -> list[MergeableMixin]:
         return [m for m in self.modules if isinstance(m, MergeableMixin)]
@@ -174,10 +183,72 @@ class Injection:
             attention_hook.detach(attention_module, prefix)
         if hasattr(self.model, self.name):
             delattr(self.model, self.name)
+        for owner, attribute in self.owners:
+            if attribute in owner._modules:
+                delattr(owner, attribute)
+        self.model.__dict__.get(_REGISTRY, {}).pop(self.name, None)
+        self.owners, self.named = [], []
         for name, param in self.model.named_parameters():
             if name in self.requires_grad:
                 param.requires_grad_(self.requires_grad[name])
         self.handles, self.prefixes, self.modules = [], [], []
+
+
+# -- ownership --------------------------------------------------------------------------------
+
+_REGISTRY = "_peftref_injections"  # model.__dict__ entry: method id -> Injection (not a module attribute)
+
+
+def _owner_path(insertion: Insertion) -> str:
+    """The path of the module that owns ``insertion``'s module: the one it wraps ("" = the model's root)."""
+    kind = insertion.module.attach
+    if kind == "representation" and insertion.representation is not None:
+        return insertion.representation.path
+    if kind == "attention" and insertion.source is not None:
+        return insertion.source.path
+    return ""
+
+
+def _own(model: nn.Module, path: str, name: str, component_id: str, key: str, module: nn.Module, live: Injection) -> None:
+    owner = model.get_submodule(path)
+    holder = owner._modules.get(name)
+    if holder is None:
+        if hasattr(owner, name):
+            raise InstantiationError(f"{path} already has an attribute {name!r}; cannot register the {name} modules on it")
+        holder = nn.ModuleDict()
+        owner.add_module(name, holder)
+        live.owners.append((owner, name))
+    if component_id not in holder:
+        holder[component_id] = nn.ModuleDict()
+    holder[component_id][key] = module
+
+
+def _injection(model: nn.Module, method_id: str | None = None) -> Injection:
+    """The live injection of ``method_id`` on ``model`` (unwrapping DDP's ``.module`` and torch.compile's ``._orig_mod``)."""
+    seen = model
+    while _REGISTRY not in seen.__dict__:
+        inner = seen.__dict__.get("_modules", {}).get("module") or seen.__dict__.get("_modules", {}).get("_orig_mod")
+        if inner is None:
+            raise InstantiationError(f"no method is instantiated on this {type(model).__name__}")
+        seen = inner
+    injections = seen.__dict__[_REGISTRY]
+    if method_id is None:
+        if len(injections) != 1:
+            raise InstantiationError(f"{len(injections)} methods are instantiated ({', '.join(injections)}); name one")
+        return next(iter(injections.values()))
+    if method_id not in injections:
+        raise InstantiationError(f"{method_id!r} is not instantiated on this model (instantiated: {', '.join(injections) or 'none'})")
+    return injections[method_id]
+
+
+def adapter_modules(model: nn.Module, method_id: str | None = None) -> dict[str, nn.Module]:
+    """Canonical prefix (``<method id>.<component id>.<insertion key>``, or ``….shared``) -> module, wherever it is owned."""
+    return dict(_injection(model, method_id).named)
+
+
+def adapter_parameters(model: nn.Module, method_id: str | None = None) -> dict[str, nn.Parameter]:
+    """The added parameters under their canonical names (the live objects, so sharding wrappers' DTensors too)."""
+    return {f"{prefix}.{n}": p for prefix, module in adapter_modules(model, method_id).items() for n, p in module.named_parameters()}
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -487,7 +558,7 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
     method = _load_method(method)
     _executable(method)
     name = method.id
-    if hasattr(model, name) or name in dict(model.named_children()):
+    if hasattr(model, name) or name in dict(model.named_children()) or name in model.__dict__.get(_REGISTRY, {}):
         raise InstantiationError(f"the model already has an attribute {name!r}; was {name} instantiated twice?")
     hps, positions = _hyperparameters(method, hyperparameters), _positions(method, at)
     base_params = sum(p.numel() for p in model.parameters())
@@ -506,18 +577,25 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
     live.requires_grad = {n: p.requires_grad for n, p in model.named_parameters()}
     for param in model.parameters():
         param.requires_grad_(False)
-    container = nn.ModuleDict()
-    for component, _, result in built:
-        part = nn.ModuleDict()
-        if result.shared:
-            part["shared"] = nn.ModuleDict(result.shared)
-        for insertion in result.insertions:
-            if insertion.module.attach != "parameters":
-                part[insertion.key] = insertion.module
-        container[component.id] = part
-    model.add_module(name, container)  # state dict keys: "<method id>.<component id>.<insertion>..."
-
+    container = nn.ModuleDict()  # root-owned: shared modules and model-input modules
+    model.__dict__.setdefault(_REGISTRY, {})[name] = live
     try:
+        for component, _, result in built:
+            part = nn.ModuleDict()
+            if result.shared:
+                part["shared"] = nn.ModuleDict(result.shared)
+                live.named.append((f"{name}.{component.id}.shared", part["shared"]))
+            for insertion in result.insertions:
+                if insertion.module.attach == "parameters":
+                    continue
+                path = _owner_path(insertion)
+                if path:
+                    _own(model, path, name, component.id, insertion.key, insertion.module, live)
+                else:
+                    part[insertion.key] = insertion.module
+                live.named.append((f"{name}.{component.id}.{insertion.key}", insertion.module))
+            container[component.id] = part
+        model.add_module(name, container)
         for component, table, result in built:
             for insertion in result.insertions:
                 _attach(model, insertion, live, table)
@@ -550,7 +628,24 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
     return report
 
 
-def adapter_state_dict(model: nn.Module, method_id: str) -> dict[str, torch.Tensor]:
-    """The added parameters of ``method_id``, selected by state-dict prefix."""
-    prefix = f"{method_id}."
-    return {k: v for k, v in model.state_dict().items() if k.startswith(prefix)}
+def adapter_state_dict(model: nn.Module, method_id: str | None = None) -> dict[str, torch.Tensor]:
+    """The added tensors of ``method_id`` (parameters and buffers) under their canonical names
+    ``<method id>.<component id>.<insertion>.<tensor>``, wherever the modules are owned.
+
+    Values are what ``state_dict()`` gives (detached; DTensor shards on a sharded model: see
+    :func:`peftref_kb.reference.distributed.adapter_state_dict` for full tensors gathered from the shards).
+    """
+    state: dict[str, torch.Tensor] = {}
+    for prefix, module in adapter_modules(model, method_id).items():
+        state.update(module.state_dict(prefix=f"{prefix}."))
+    return state
+
+
+def load_adapter_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor], method_id: str | None = None) -> None:
+    """Copy canonical-named tensors (as :func:`adapter_state_dict` gives them) into the live modules; keys must match exactly."""
+    own = adapter_state_dict(model, method_id)
+    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise InstantiationError(f"adapter state does not match: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    for prefix, module in adapter_modules(model, method_id).items():
+        module.load_state_dict({k[len(prefix) + 1 :]: v for k, v in state.items() if k.startswith(f"{prefix}.")}, strict=True)

@@ -12,6 +12,7 @@ import torch
 
 from matrix import catalogue
 from peftref_kb.reference import instantiate
+from peftref_kb.reference.inject import adapter_parameters
 from peftref_kb.reference.positions import PositionError
 
 
@@ -77,4 +78,5 @@ def test_contract(method_id, arch):
             assert torch.equal(param, base[name]), f"base weight {name} changed"
     moved = [n for n, p in trainable.items() if not torch.equal(p, start[n])]
     assert moved, "no method parameter moved"
-    assert all(n.startswith(f"{method.id}.") or n in selected for n in moved)
+    added = {id(p) for p in adapter_parameters(model, method.id).values()}
+    assert all(id(trainable[n]) in added or n in selected for n in moved)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from peftref_kb.reference import instantiate
+from peftref_kb.reference.inject import adapter_modules
 from peftref_kb.reference.positions import resolve
 from peftref_kb.reference.registry import slot_key
 
@@ -39,7 +40,7 @@ def test_loreft_is_the_closed_form_at_the_chosen_positions(arch, prefix, suffix,
     report = instantiate(catalogue()["loreft"], model, r=4, prefix_positions=prefix, suffix_positions=suffix, tied_weights=tied)
     block.register_forward_hook(lambda m, a, out: seen.__setitem__("out", _first(out).detach().clone()))
     assert report.trainable_params == report.formula_params
-    module = model.get_submodule(f"loreft.intervention.{slot_key(slot)}")
+    module = adapter_modules(model, "loreft")[f"loreft.intervention.{slot_key(slot)}"]
     generator = torch.Generator().manual_seed(4)
     with torch.no_grad():
         for name, param in module.named_parameters():

@@ -5,6 +5,7 @@ import torch
 
 from matrix import catalogue
 from peftref_kb.reference import instantiate
+from peftref_kb.reference.inject import adapter_parameters
 from peftref_kb.reference.modules import CompositionError
 
 from tiny_models import ARCHITECTURES, build, inputs, small_hyperparameters
@@ -15,9 +16,8 @@ MERGEABLE = ["lora", "krona", "ia3", "dora", "vera", "loha", "lokr", "oft", "ada
 def _randomise(model, method_id):
     generator = torch.Generator().manual_seed(3)
     with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.startswith(f"{method_id}."):
-                param.add_(0.1 * torch.randn(param.shape, generator=generator))
+        for param in adapter_parameters(model, method_id).values():
+            param.add_(0.1 * torch.randn(param.shape, generator=generator))
 
 
 def _setup(method_id, arch):
@@ -33,7 +33,8 @@ def _setup(method_id, arch):
 @pytest.mark.parametrize("method_id", MERGEABLE)
 def test_merge_equals_unmerged_and_unmerge_restores(method_id, arch):
     model, report = _setup(method_id, arch)
-    base = {n: p.detach().clone() for n, p in model.named_parameters() if not n.startswith(f"{method_id}.")}
+    added = {id(p) for p in adapter_parameters(model, method_id).values()}
+    base = {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in added}
     batch = inputs(arch)
     with torch.no_grad():
         unmerged = model(**batch).last_hidden_state

@@ -15,6 +15,7 @@ peft = pytest.importorskip("peft")
 
 from matrix import catalogue  # noqa: E402
 from peftref_kb.reference import instantiate  # noqa: E402
+from peftref_kb.reference.inject import adapter_parameters  # noqa: E402
 from peftref_kb.reference.positions import load_architecture, model_dimensions  # noqa: E402
 from peftref_kb.schema.formula import evaluate  # noqa: E402
 
@@ -38,12 +39,11 @@ def peft_config(method, arch):
     }[method]()
 
 
-def randomise(model, prefix, seed=3):
+def randomise(model, method_id, seed=3):
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.startswith(prefix):
-                param.add_(0.2 * torch.randn(param.shape, generator=generator))
+        for param in adapter_parameters(model, method_id).values():
+            param.add_(0.2 * torch.randn(param.shape, generator=generator))
 
 
 def trainable(model):
@@ -88,11 +88,10 @@ def _peft_module(peft_model, path):
 def test_lora_outputs_equal_given_equal_weights(arch):
     ours, theirs = build(arch), build(arch)
     report = instantiate(catalogue()["lora"], ours, r=4, alpha=8)
-    randomise(ours, "lora.")
+    randomise(ours, "lora")
     theirs = peft.get_peft_model(theirs, peft.LoraConfig(r=4, lora_alpha=8))
     with torch.no_grad():
-        for insertion in report.components[0].insertions:
-            module = dict(ours.named_modules())[f"lora.lora.{insertion.key}"]
+        for insertion, module in zip(report.components[0].insertions, report.handle.modules):
             target = _peft_module(theirs, insertion.paths[0])
             target.lora_A["default"].weight.copy_(module.down.T)
             target.lora_B["default"].weight.copy_(module.up.T)
@@ -104,11 +103,10 @@ def test_lora_outputs_equal_given_equal_weights(arch):
 def test_ia3_outputs_equal_given_equal_weights(arch):
     ours, theirs = build(arch), build(arch)
     report = instantiate(catalogue()["ia3"], ours)
-    randomise(ours, "ia3.")
+    randomise(ours, "ia3")
     theirs = peft.get_peft_model(theirs, peft.IA3Config())
     with torch.no_grad():
-        for insertion in report.components[0].insertions:
-            module = dict(ours.named_modules())[f"ia3.ia3.{insertion.key}"]
+        for insertion, module in zip(report.components[0].insertions, report.handle.modules):
             target = _peft_module(theirs, insertion.paths[0])
             vector = target.ia3_l["default"]
             vector.copy_(module.scale.view(vector.shape))
@@ -124,7 +122,7 @@ def _logits(output):
 def test_prompt_tuning_outputs_equal_given_equal_weights(arch):
     ours, theirs = build(arch, head=True), build(arch, head=True)
     report = instantiate(catalogue()["prompt-tuning"], ours, l=3)
-    randomise(ours, "prompt-tuning.")
+    randomise(ours, "prompt-tuning")
     theirs = peft.get_peft_model(theirs, peft_config("prompt-tuning", arch))
     prompt = report.handle.modules[0].prompt
     with torch.no_grad():
