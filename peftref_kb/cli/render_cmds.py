@@ -27,20 +27,28 @@ def table(
     query: Annotated[Optional[str], typer.Option("--query", "-q", help="Keep only the records matching this query.")] = None,
     methods: Annotated[Optional[str], typer.Option("--methods", "-m", help="Comma-separated method ids (rows, in this order).")] = None,
     columns: Annotated[Optional[str], typer.Option("--columns", help="Comma-separated dotted fields, for --layout custom (e.g. efficiency.storage,components.positions).")] = None,
+    booktabs: Annotated[bool, typer.Option("--booktabs/--no-booktabs", help="LaTeX: booktabs rules (else \\hline).")] = True,
+    caption: Annotated[Optional[str], typer.Option("--caption", help="LaTeX: caption text (default: the layout's title, description and source).")] = None,
+    label: Annotated[Optional[str], typer.Option("--label", help="LaTeX: \\label for the table, e.g. tab:peft-ref.")] = None,
+    width: Annotated[str, typer.Option("--width", help="LaTeX: text (default) | column | natural: shrink to \\textwidth or \\columnwidth if wider, or leave as set.")] = "text",
     catalogue: CatalogueOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
     """Print a table of records; paper layouts reproduce PEFT-Ref's typology, Lialin et al. Tables 1-2 and He et al. Table 1."""
+    from ..render.latex_table import WIDTHS, LatexOptions
     from ..render.tables import FORMATS, TableError, build_table, layout_for, render_table, select_methods
 
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if width not in WIDTHS:
+        raise UserError(f"unknown width {width!r}; choose one of {', '.join(WIDTHS)}")
+    latex = LatexOptions(booktabs=booktabs, caption=caption, label=label, width=width)
     cat = load(catalogue)
     try:
         spec, chosen = layout_for(layout, _split(columns))
         rows = select_methods(cat, spec, _split(methods), query)
-        text = render_table(build_table(rows, spec, chosen), fmt)
+        text = render_table(build_table(rows, spec, chosen), fmt, latex)
     except TableError as exc:
         raise UserError(str(exc)) from None
     write_output(text, output, force)
