@@ -57,21 +57,28 @@ def table(
 @handle_errors
 def diagram(
     method_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="Method id, name or alias.")] = None,
-    compare: Annotated[Optional[str], typer.Option("--compare", help="Comma-separated method ids drawn side by side.")] = None,
+    compare: Annotated[Optional[str], typer.Option("--compare", help="Comma-separated method ids drawn side by side (wrapping into rows).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="svg | pdf | png (pdf and png need --output).")] = "svg",
+    compact: Annotated[bool, typer.Option("--compact", help="Paper figure: larger text, no title, key or citation (put them in the caption).")] = False,
     catalogue: CatalogueOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Draw a method's components in the PEFT-Ref reference Transformer layer as a self-contained SVG."""
-    from ..render.diagram import diagram_svg
+    """Draw a method's components in the PEFT-Ref reference Transformer layer as SVG, PDF or PNG."""
+    from ..render.diagram import FORMATS, diagram_bytes, diagram_svg
 
     ids = _split(compare) if compare else ([method_id] if method_id else [])
     if method_id and compare:
         raise UserError("give either ID or --compare, not both")
     if not ids:
         raise UserError("name a method (peftref diagram lora) or several with --compare lora,ia3")
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt != "svg" and output is None:
+        raise UserError(f"--format {fmt} writes a binary file: pass --output FILE.{fmt}")
     cat = load(catalogue)
-    write_output(diagram_svg([cat[i] for i in ids]), output, force)
+    svg = diagram_svg([cat[i] for i in ids], compact=compact)
+    write_output(svg, output, force, binary=None if fmt == "svg" else diagram_bytes(svg, fmt))
 
 
 @handle_errors
