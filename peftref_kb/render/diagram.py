@@ -64,6 +64,7 @@ class Decoration:
     index: int  # the component's colour index
     component: Component
     drawing: str
+    single: bool = False  # the method has this one component
 
     @property
     def stroke(self) -> str:
@@ -72,6 +73,14 @@ class Decoration:
     @property
     def fill(self) -> str:
         return colour(self.index)[1]
+
+    @property
+    def node_caption(self) -> str:
+        """Beside a concatenation or rescaling node: whose it is and the composition (a paper figure of a
+        one-component method leaves out whose: the colour and the legend say it)."""
+        if style().compact:
+            return self.composition if self.single else f"{self.tag}: {self.composition}"
+        return f"{self.component.id}: {self.composition}"
 
     @property
     def tag(self) -> str:
@@ -123,7 +132,7 @@ class Context:
                     if drawing == "highlight":
                         context.highlights.setdefault(anchor.key, []).append((index, HIGHLIGHT_STYLES.get(position, "fill")))
                     else:
-                        context.decorations.setdefault(anchor.key, []).append(Decoration(index, component, drawing))
+                        context.decorations.setdefault(anchor.key, []).append(Decoration(index, component, drawing, single=len(components) == 1))
         for key, items in context.decorations.items():
             items.sort(key=lambda d: (NODE_ORDER.get(d.drawing, 3), d.index))
         return context
@@ -260,7 +269,7 @@ class Unit(Item):
             elif deco.drawing in ("rescale", "prepended"):
                 x = NODE_R + 14
                 element = 40.0 if deco.drawing == "rescale" else 4 * 11.0
-                caption = f"{deco.tag if style().compact else deco.component.id}: {deco.composition}"
+                caption = deco.node_caption
                 rows.append((deco, NODE_ROW, x))
                 right = max(right, x + element + 6 + text_width(caption, style().small))
             else:  # sequential or unknown: a module box in the residual path
@@ -322,7 +331,7 @@ class Unit(Item):
                     element = 4 * 11.0 - 2
                 scene.path([(ex - 1, cy), (ax + NODE_R + 1, cy)], stroke=stroke)
                 self._node(scene, deco, ax, y, cy)
-                scene.text(ex + element + 6, cy + _centre(style().small), f"{deco.tag if style().compact else deco.component.id}: {deco.composition}", size=style().small, fill=stroke)
+                scene.text(ex + element + 6, cy + _centre(style().small), deco.node_caption, size=style().small, fill=stroke)
             else:
                 top = y - GAP - MODULE_H
                 width = deco.module_width
