@@ -30,10 +30,13 @@ $(ADAPTERS_VENV)/bin/python:
 install-adapters: $(ADAPTERS_VENV)/bin/python
 	$(ADAPTERS_VENV)/bin/pip install -q "$(TORCH)" "transformers~=4.57.6" "adapters==1.3.0"
 
-# Browser tests drive Debian's headless Chromium; PNG rendering of diagrams uses cairo.
+# Browser tests drive Debian's headless Chromium; PNG rendering of diagrams uses cairo; the LaTeX
+# tables are compiled with Debian's pdflatex and xelatex (adjustbox is in latex-extra, lmodern for T1).
+TEX_PACKAGES = texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-xetex texlive-fonts-recommended lmodern
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver libcairo2 >/dev/null; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libcairo.so.2 \
+	    || ! command -v pdflatex >/dev/null 2>&1 || ! command -v xelatex >/dev/null 2>&1 || ! kpsewhich adjustbox.sty >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver libcairo2 $(TEX_PACKAGES) >/dev/null; \
 	fi
 
 run: install

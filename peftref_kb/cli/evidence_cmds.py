@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Optional
+from pathlib import Path
 
 import typer
 
-from .common import CatalogueOption, JsonOption, UserError, console, emit_json, handle_errors, load
+from .common import CatalogueOption, JsonOption, UserError, console, emit_json, handle_errors, load, write_output
 
 # `peftref recommend`'s choices as --help shows them.  They repeat closed lists of
 # schema/results.py (TASKS, Rule.constraint; data: Pu et al.'s regimes of DATA_REGIMES)
@@ -164,6 +165,8 @@ def results(
     table: Annotated[Optional[str], typer.Option("--table", "-t", help="Only this source table (e.g. he-2022/table-3).")] = None,
     group_by: Annotated[Optional[str], typer.Option("--group-by", "-g", help="Summarise each leaderboard by a property of the run: a typology field (workspace, insertion_form, composition, modified_representation, parameter_sharing, functional_form, kind, ...), a result field (method, data_regime, task) or configuration.<key>; prints the claims about it.")] = None,
     claims: Annotated[bool, typer.Option("--claims", help="Test every claim of recommendations.yaml against the (filtered) results.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a figure (.svg or .pdf): runs by --group-by's groups, or without it score against % tuned parameters, per leaderboard.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --plot: overwrite the file.")] = False,
     format: FormatOption = None,
     catalogue: CatalogueOption = None,
     json: JsonOption = False,
@@ -187,6 +190,9 @@ def results(
         from ..store.results import load_recommendations
 
         recs = load_recommendations(cat, results=found)
+    if plot is not None:
+        _plot(plot, selected, props, force)
+        return
     if claims:
         checks = _checks(recs.claims, selected)
         if json:
@@ -222,6 +228,27 @@ def results(
     from ..graph.evidence import leaderboards
 
     _show([_board_block(board) for board in leaderboards(selected)], format)
+
+
+def _plot(path: Path, selected: list, props: list, force: bool) -> None:
+    from ..graph.evidence import group_summaries, leaderboards
+    from ..render.plots import efficiency_plot, grouped_plot
+
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in ("svg", "pdf"):
+        raise UserError(f"--plot {path}: name an .svg or .pdf file")
+    if not selected:
+        raise UserError("no results match, so there is nothing to plot")
+    if props:
+        svg = grouped_plot([s for prop in props for s in group_summaries(selected, prop)], ", ".join(p.name for p in props))
+    else:
+        svg = efficiency_plot(leaderboards(selected))
+    binary = None
+    if suffix == "pdf":
+        from ..render.diagram import diagram_bytes
+
+        binary = diagram_bytes(svg, "pdf")
+    write_output(svg, path, force, binary=binary)
 
 
 def _filter(items: list, *, query: str | None, benchmark: str | None, metric: str | None, table: str | None) -> list:

@@ -27,7 +27,7 @@ from ..schema.models import Component, Method
 from ..schema.vocabulary import SEED_DOCUMENTS, VOCABULARIES
 from .architecture import ATTENTION_KINDS, HIGHLIGHT_STYLES, PROJECTIONS, Anchor, anchors, drawing_for, needs_cross_attention, targets
 from .environment import render_template
-from .svgscene import FONT_FAMILY, FRAME_STROKE, FROZEN_FILL, FROZEN_STROKE, INK, Scene, colour, text_width, wrap
+from .svgscene import FONT_FAMILY, FRAME_STROKE, FROZEN_FILL, FROZEN_STROKE, INK, PAPER, SCREEN, Scene, colour, style, text_width, using, wrap
 
 GAP = 22  # vertical gap between stacked items (an arrow)
 BOX_H = 28
@@ -40,15 +40,22 @@ PAD = 10
 FRAME_TITLE = 17
 BUS = 16
 NORM_W = 110
-RESIDUAL_TAP = 7  # how far below a sub-layer the residual connection branches off
-PARALLEL_TAP = 15  # … and the input of parallel modules beside it
-LABEL = 11  # font sizes
-SMALL = 9.5
+# Dots where a line branches off the axis sit clear of the arrowhead that ends at the part above
+# (ARROW_LENGTH long) and of each other.
+ARROW_LENGTH = 7 * 1.3  # markerWidth × stroke width
+RESIDUAL_TAP = 16  # how far below a sub-layer the residual connection branches off
+PARALLEL_TAP = 12.5  # … and the input of parallel modules beside a box (inside a frame's bottom padding for frames)
+COMPACT_ID_MAX = 8  # characters; longer component ids are lettered in paper figures
+MARGIN = 24
+MARGIN_COMPACT = 8
+TOP_COMPACT = 12
+LEGEND_INDENT = 28
 TEXT_WIDTH = 560  # citation lines wrap here
 MODULE_TEXT_MAX = 26  # longer formulas are replaced by their category label in module boxes
 
 # Symbols drawn in composition nodes, by drawing; additions share ⊕.
 NODE_SYMBOLS = {"parallel": "+", "rescale": "•", "prepended": "‖"}  # inside a circle: ⊕, ⊙, concatenation
+DRAWN_COMPOSITION = {"prepended": "concatenation"}
 NODE_ORDER = {"parallel": 0, "rescale": 1, "prepended": 1, "sequential": 2, "unknown": 2}
 
 
@@ -57,6 +64,7 @@ class Decoration:
     index: int  # the component's colour index
     component: Component
     drawing: str
+    single: bool = False  # the method has this one component
 
     @property
     def stroke(self) -> str:
@@ -67,12 +75,29 @@ class Decoration:
         return colour(self.index)[1]
 
     @property
+    def node_caption(self) -> str:
+        """Beside a concatenation or rescaling node: whose it is and the composition (a paper figure of a
+        one-component method leaves out whose: the colour and the legend say it)."""
+        if style().compact:
+            return self.composition if self.single else f"{self.tag}: {self.composition}"
+        return f"{self.component.id}: {self.composition}"
+
+    @property
+    def tag(self) -> str:
+        """The module's name in a paper figure: its id, or a letter the legend explains when the id is long."""
+        return self.component.id if len(self.component.id) <= COMPACT_ID_MAX else chr(ord("A") + self.index)
+
+    @property
     def composition(self) -> str:
-        value = self.component.unified_view.composition.value
+        """The composition drawn at this decoration's node: the record's, unless the drawing is itself one
+        (prepended vectors are concatenated, whatever equivalent form the unified view gives them)."""
+        value = DRAWN_COMPOSITION.get(self.drawing, self.component.unified_view.composition.value)
         return VOCABULARIES["composition"].term(value).label
 
     @property
     def module_lines(self) -> tuple[str, str]:
+        if style().compact:
+            return self.tag, ""
         form = self.component.unified_view.functional_form.value
         detail = form.formula if len(form.formula) <= MODULE_TEXT_MAX else VOCABULARIES["functional_form"].term(form.category).label
         if len(detail) > MODULE_TEXT_MAX + 6:
@@ -82,7 +107,7 @@ class Decoration:
     @property
     def module_width(self) -> float:
         first, second = self.module_lines
-        return max(84.0, text_width(first, LABEL, bold=True) + 16, text_width(second, SMALL) + 16)
+        return max(48.0 if style().compact else 84.0, text_width(first, style().label, bold=True) + 16, text_width(second, style().small) + 16)
 
 
 @dataclass
@@ -107,7 +132,7 @@ class Context:
                     if drawing == "highlight":
                         context.highlights.setdefault(anchor.key, []).append((index, HIGHLIGHT_STYLES.get(position, "fill")))
                     else:
-                        context.decorations.setdefault(anchor.key, []).append(Decoration(index, component, drawing))
+                        context.decorations.setdefault(anchor.key, []).append(Decoration(index, component, drawing, single=len(components) == 1))
         for key, items in context.decorations.items():
             items.sort(key=lambda d: (NODE_ORDER.get(d.drawing, 3), d.index))
         return context
@@ -137,7 +162,12 @@ def draw_part(scene: Scene, context: Context, key: str, x: float, y: float, w: f
     for slot, index in enumerate(i for i, style in marks if style == "bias"):
         bx = x + w - 8 - 16 * slot
         scene.rect(bx - 7, y - 7, 16, 13, fill=colour(index)[0], stroke=colour(index)[0], width=1, rx=3)
-        scene.text(bx + 1, y + 3, "b", size=SMALL, anchor="middle", weight="bold", fill="#FFFFFF")
+        scene.text(bx + 1, y + 3, "b", size=style().small, anchor="middle", weight="bold", fill="#FFFFFF")
+
+
+def _centre(size: float) -> float:
+    """Baseline offset that centres a line of ``size`` px text on a y coordinate."""
+    return round(size * 0.36, 1)
 
 
 class Item:
@@ -158,7 +188,7 @@ class PartBox(Item):
     def __init__(self, context: Context, key: str, label: str | None = None, width: float | None = None, height: float = BOX_H):
         self.context, self.key = context, key
         self.label = label if label is not None else context.parts[key].label
-        self.width = width or max(70.0, text_width(self.label, LABEL) + 22)
+        self.width = max(width or 70.0, text_width(self.label, style().label) + 22)
         self.height = height
 
     def extent(self) -> Extent:
@@ -166,7 +196,7 @@ class PartBox(Item):
 
     def place(self, scene: Scene, ax: float, bottom: float) -> None:
         draw_part(scene, self.context, self.key, ax - self.width / 2, bottom - self.height, self.width, self.height)
-        scene.text(ax, bottom - self.height / 2 + 4, self.label, size=LABEL, anchor="middle")
+        scene.text(ax, bottom - self.height / 2 + _centre(style().label), self.label, size=style().label, anchor="middle")
 
 
 class SpanBox(Item):
@@ -182,7 +212,7 @@ class SpanBox(Item):
         x = ax - self.left
         w = self.left + self.right
         draw_part(scene, self.context, self.key, x, bottom - BOX_H, w, BOX_H)
-        scene.text(x + w / 2, bottom - BOX_H / 2 + 4, self.context.parts[self.key].label, size=LABEL, anchor="middle")
+        scene.text(x + w / 2, bottom - BOX_H / 2 + _centre(style().label), self.context.parts[self.key].label, size=style().label, anchor="middle")
 
 
 class Frame(Item):
@@ -193,7 +223,7 @@ class Frame(Item):
 
     def extent(self) -> Extent:
         e = self.inner.extent()
-        title = text_width(self.title, SMALL, bold=True) + 2 * PAD + 10
+        title = text_width(self.title, style().small, bold=True) + 2 * PAD + 10
         return Extent(max(e.left + PAD, title), e.right + PAD, e.height + PAD + self.bottom_pad + FRAME_TITLE)
 
     def place(self, scene: Scene, ax: float, bottom: float) -> None:
@@ -201,7 +231,7 @@ class Frame(Item):
         inner = self.inner.extent()
         top = bottom - e.height
         draw_part(scene, self.context, self.key, ax - e.left, top, e.left + e.right, e.height, rx=8, frame=True)
-        scene.text(ax - e.left + PAD, top + FRAME_TITLE - 3, self.title, size=SMALL, weight="bold", fill="#555555")
+        scene.text(ax - e.left + PAD, top + FRAME_TITLE - 3, self.title, size=style().small, weight="bold", fill="#555555")
         inner_bottom = bottom - self.bottom_pad
         scene.path([(ax, bottom), (ax, inner_bottom)], arrow=False)
         self.inner.place(scene, ax, inner_bottom)
@@ -231,7 +261,7 @@ class Unit(Item):
             if deco.drawing == "parallel" or deco.drawing == "side-network":
                 x = max(side, label_right + LANE_GAP)
                 width = deco.module_width if deco.drawing == "parallel" else max(deco.module_width, 110.0)
-                label = NODE_R + 6 + text_width(deco.composition, SMALL)
+                label = NODE_R + 6 + text_width(deco.composition, style().small)
                 rows.append((deco, NODE_ROW if deco.drawing == "parallel" else 0.0, x))
                 side = x + width + LANE_GAP
                 label_right = max(label_right, label)
@@ -239,15 +269,15 @@ class Unit(Item):
             elif deco.drawing in ("rescale", "prepended"):
                 x = NODE_R + 14
                 element = 40.0 if deco.drawing == "rescale" else 4 * 11.0
-                caption = f"{deco.component.id}: {deco.composition}"
+                caption = deco.node_caption
                 rows.append((deco, NODE_ROW, x))
-                right = max(right, x + element + 6 + text_width(caption, SMALL))
+                right = max(right, x + element + 6 + text_width(caption, style().small))
             else:  # sequential or unknown: a module box in the residual path
                 width = deco.module_width
                 rows.append((deco, GAP + MODULE_H, 0.0))
                 left = max(left, width / 2)
                 label = deco.composition if deco.drawing == "sequential" else f"{deco.composition} (insertion form unknown)"
-                right = max(right, width / 2 + 8 + text_width(label, SMALL))
+                right = max(right, width / 2 + 8 + text_width(label, style().small))
         return core, rows, left, right
 
     def extent(self) -> Extent:
@@ -258,7 +288,13 @@ class Unit(Item):
         core, rows, _, _ = self._plan()
         self.core.place(scene, ax, bottom)
         y = bottom - core.height
-        tap_y = bottom + (self.tap if self.tap is not None else PARALLEL_TAP)
+        if self.tap is not None:
+            tap = self.tap
+        elif isinstance(self.core, Frame):
+            tap = -self.core.bottom_pad / 2
+        else:
+            tap = PARALLEL_TAP
+        tap_y = bottom + tap
         for deco, height, x in rows:
             stroke = deco.stroke
             if deco.drawing in ("parallel", "side-network"):
@@ -274,20 +310,20 @@ class Unit(Item):
                     for n, tap in enumerate(self.core.hidden_taps()):
                         scene.path([(ax + NORM_W / 2, tap), (ax + x - 1, tap)], stroke=stroke, dash="4 3")
                         if n == 0:
-                            scene.text(ax + NORM_W / 2 + 6, tap - 4, "hidden states", size=SMALL, fill=stroke, style="italic")
+                            scene.text(ax + NORM_W / 2 + 6, tap - 5 - _centre(style().small), "hidden states", size=style().small, fill=stroke, style="italic")
                     scene.path([(cx, box_bottom - box_h), (cx, box_bottom - box_h - GAP)], stroke=stroke)
-                    scene.text(cx, box_bottom - box_h - GAP - 4, "side output", size=SMALL, anchor="middle", fill=stroke)
+                    scene.text(cx, box_bottom - box_h - GAP - 4, "side output", size=style().small, anchor="middle", fill=stroke)
                     continue
                 cy = y - height + NODE_R
                 scene.path([(cx, box_bottom - box_h), (cx, cy), (ax + NODE_R + 1, cy)], stroke=stroke)
                 self._node(scene, deco, ax, y, cy)
-                scene.text(ax + NODE_R + 5, cy - 5, deco.composition, size=SMALL, fill=stroke)
+                scene.text(ax + NODE_R + 5, cy - 3 - _centre(style().small) * 1.1, deco.composition, size=style().small, fill=stroke)
             elif deco.drawing in ("rescale", "prepended"):
                 cy = y - height + NODE_R
                 ex = ax + x
                 if deco.drawing == "rescale":
                     scene.rect(ex, cy - 7, 40, 14, fill=deco.fill, stroke=stroke, width=1.6, rx=2)
-                    scene.text(ex + 20, cy + 4, "l", size=SMALL, anchor="middle", style="italic", fill=stroke)
+                    scene.text(ex + 20, cy + _centre(style().small), "l", size=style().small, anchor="middle", style="italic", fill=stroke)
                     element = 40.0
                 else:  # prepended vectors: a few coloured sequence positions
                     for i in range(4):
@@ -295,27 +331,30 @@ class Unit(Item):
                     element = 4 * 11.0 - 2
                 scene.path([(ex - 1, cy), (ax + NODE_R + 1, cy)], stroke=stroke)
                 self._node(scene, deco, ax, y, cy)
-                scene.text(ex + element + 6, cy + 3.5, f"{deco.component.id}: {deco.composition}", size=SMALL, fill=stroke)
+                scene.text(ex + element + 6, cy + _centre(style().small), deco.node_caption, size=style().small, fill=stroke)
             else:
                 top = y - GAP - MODULE_H
                 width = deco.module_width
                 scene.path([(ax, y), (ax, top + MODULE_H)])
                 self._module(scene, deco, ax - width / 2, top, width, MODULE_H, dashed=deco.drawing != "sequential")
                 label = deco.composition if deco.drawing == "sequential" else f"{deco.composition} (insertion form unknown)"
-                scene.text(ax + width / 2 + 8, top + MODULE_H / 2 + 3.5, label, size=SMALL, fill=stroke)
+                scene.text(ax + width / 2 + 8, top + MODULE_H / 2 + _centre(style().small), label, size=style().small, fill=stroke)
             y -= height
 
     def _node(self, scene: Scene, deco: Decoration, ax: float, below: float, cy: float) -> None:
         scene.path([(ax, below), (ax, cy + NODE_R)])
         scene.circle(ax, cy, NODE_R, fill="#FFFFFF", stroke=deco.stroke, width=1.8)
-        scene.text(ax, cy + 4, NODE_SYMBOLS[deco.drawing], size=12, anchor="middle", weight="bold", fill=deco.stroke)
+        scene.text(ax, cy + _centre(style().node), NODE_SYMBOLS[deco.drawing], size=style().node, anchor="middle", weight="bold", fill=deco.stroke)
 
     def _module(self, scene: Scene, deco: Decoration, x: float, y: float, w: float, h: float, *, dashed: bool = False) -> None:
         scene.rect(x, y, w, h, fill=deco.fill, stroke=deco.stroke, width=2, rx=6, dash="5 3" if dashed else "")
         first, second = deco.module_lines
         middle = y + h / 2
-        scene.text(x + w / 2, middle - 2, first, size=LABEL, anchor="middle", weight="bold", fill=deco.stroke)
-        scene.text(x + w / 2, middle + 11, second, size=SMALL, anchor="middle", fill=INK)
+        if not second:  # paper figures name the module only
+            scene.text(x + w / 2, middle + _centre(style().label), first, size=style().label, anchor="middle", weight="bold", fill=deco.stroke)
+            return
+        scene.text(x + w / 2, middle - 2, first, size=style().label, anchor="middle", weight="bold", fill=deco.stroke)
+        scene.text(x + w / 2, middle + 11, second, size=style().small, anchor="middle", fill=INK)
 
 
 class Stack(Item):
@@ -363,7 +402,7 @@ class Attention(Item):
     def _heads(self) -> SpanBox:
         xs, _ = self._columns()
         half = 29
-        label = text_width(self.context.parts[f"{self.kind}.heads"].label, LABEL) + 20
+        label = text_width(self.context.parts[f"{self.kind}.heads"].label, style().label) + 20
         left, right = -(xs[0] - half), xs[-1] + half
         if left + right < label:
             grow = (label - left - right) / 2
@@ -377,7 +416,7 @@ class Attention(Item):
         left = max([heads.left, out.left] + [e.left - x for x, e in zip(xs, extents)])
         right = max([heads.right, out.right] + [x + e.right for x, e in zip(xs, extents)])
         if self.cross:
-            right = max(right, xs[-1] + 40 + text_width("encoder output", SMALL))
+            right = max(right, xs[-1] + 40 + text_width("encoder output", style().small))
         height = BUS + max(e.height for e in extents) + GAP + BOX_H + GAP + out.height
         return Extent(left, right, height)
 
@@ -392,7 +431,7 @@ class Attention(Item):
             enc_y = bus_y - 5
             right = ax + xs[-1] + 40
             scene.path([(right, bottom + PAD + 12), (right, enc_y), (ax + xs[1], enc_y)], arrow=False, stroke="#666666")
-            scene.text(right + 5, bottom + PAD + 12, "encoder output", size=SMALL, fill="#666666")
+            scene.text(right + 5, bottom + PAD + 12, "encoder output", size=style().small, fill="#666666")
         for i, (column, x) in enumerate(zip(self.columns, xs)):
             feed_y = bus_y if i in from_stream else bus_y - 5
             column.tap = feed_y - column_bottom
@@ -412,6 +451,10 @@ class AddNorm(Item):
 
     def __init__(self, context: Context, key: str):
         self.box = Unit(context, key, PartBox(context, key, width=NORM_W))
+
+    @property
+    def width(self) -> float:
+        return self.box.core.width
 
     def extent(self) -> Extent:
         return self.box.extent()
@@ -453,9 +496,9 @@ class Layer(Item):
             start = self.stack.bottoms[sub] + RESIDUAL_TAP
             target = self.stack.bottoms[norm] - BOX_H / 2
             scene.circle(ax, start, 2.6, fill=INK, stroke=INK, width=1)
-            scene.path([(ax, start), (lane, start), (lane, target), (ax - NORM_W / 2, target)], stroke="#777777")
+            scene.path([(ax, start), (lane, start), (lane, target), (ax - self.stack.items[norm].width / 2, target)], stroke="#777777")
             if n == 0:
-                scene.text(lane + 6, target - 5, "residual", size=SMALL, fill="#777777", style="italic")
+                scene.text(lane + 6, target - 5, "residual", size=style().small, fill="#777777", style="italic")
 
 
 class Output(Item):
@@ -463,25 +506,30 @@ class Output(Item):
 
     TEXT = "to the next layer / output head"
 
+    @property
+    def text(self) -> str:
+        return "next layer" if style().compact else self.TEXT
+
     def extent(self) -> Extent:
-        return Extent(4, 8 + text_width(self.TEXT, SMALL), 12)
+        return Extent(4, 8 + text_width(self.text, style().small), 12)
 
     def place(self, scene: Scene, ax: float, bottom: float) -> None:
-        scene.text(ax + 8, bottom - 2, self.TEXT, size=SMALL, style="italic", fill="#666666")
+        scene.text(ax + 8, bottom - 2, self.text, size=style().small, style="italic", fill="#666666")
 
 
 class Tokens(Item):
     """The input sequence x_1 … x_n."""
 
     def extent(self) -> Extent:
-        return Extent(4 * 16, 4 * 16 + 8 + text_width("input tokens", SMALL), 18)
+        return Extent(4 * 16, 4 * 16 + (0 if style().compact else 8 + text_width("input tokens", style().small)), 18)
 
     def place(self, scene: Scene, ax: float, bottom: float) -> None:
         for i, name in enumerate(("x_1", "x_2", "…", "x_n")):
             x = ax - 60 + 30 * i
             scene.rect(x, bottom - 18, 24, 18, rx=2)
-            scene.text(x + 12, bottom - 5, name, size=SMALL, anchor="middle")
-        scene.text(ax + 66, bottom - 5, "input tokens", size=SMALL, style="italic", fill="#666666")
+            scene.text(x + 12, bottom - 5, name, size=style().small, anchor="middle")
+        if not style().compact:  # the x_i say it
+            scene.text(ax + 66, bottom - 5, "input tokens", size=style().small, style="italic", fill="#666666")
 
 
 @dataclass
@@ -513,7 +561,7 @@ class Panel:
             composition = VOCABULARIES["composition"].term(component.unified_view.composition.value).label
             legend.append((index, f"{component.id}: {component.name}", f"at {where} · insertion {form} · {composition}"))
         cross = "decoder layer of an encoder-decoder model (encoder layers: the same without cross-attention)" if "cross_attn" in context.parts else "encoder or decoder layer"
-        citation = [line for text in _citation_lines(method) + [f"Layer drawn: {cross}."] for line in wrap(text, SMALL, TEXT_WIDTH)]
+        citation = [line for text in _citation_lines(method) + [f"Layer drawn: {cross}."] for line in wrap(text, style().small, TEXT_WIDTH)]
         return cls(method, context, body, legend, f"{method.name} in the PEFT-Ref reference Transformer layer", citation)
 
     @property
@@ -521,35 +569,63 @@ class Panel:
         return ["grey: frozen pre-trained part · coloured: trained (legend) · b: bias trained",
                 "+ addition node · ⊙ element-wise rescaling · ‖ concatenation of prepended vectors"]
 
+    def _legend_lines(self, width: float) -> list[tuple[int, list[str], str]]:
+        """Each legend entry: (colour, lines of its bold first line wrapped to ``width``, detail line or "")."""
+        if style().compact:
+            entries = []
+            for index, first, _ in self.legend:
+                component = self.method.components[index]
+                tag = Decoration(index, component, "").tag
+                text = first if tag == component.id else f"{tag} = {first}"
+                entries.append((index, wrap(text, style().label * 1.14, width - LEGEND_INDENT), ""))
+            return entries
+        return [(index, [first], second) for index, first, second in self.legend]
+
     def size(self) -> tuple[float, float, float]:
         """(width, height, axis x) of the panel."""
         e = self.body.extent()
-        texts = [text_width(self.title, 15, bold=True)] + [text_width(line, SMALL) for line in self.citation + self.key_lines]
-        texts += [28 + max(text_width(a, LABEL, bold=True), text_width(b, SMALL)) for _, a, b in self.legend]
-        width = max(e.left + e.right, *texts) + 2 * 24
-        axis = 24 + e.left + max(0.0, (width - 48 - e.left - e.right) / 2)
+        margin = MARGIN_COMPACT if style().compact else MARGIN
+        if style().compact:
+            width = e.left + e.right + 2 * margin
+            legend = self._legend_lines(width - 2 * margin)
+            height = TOP_COMPACT + e.height + 8 + 12 + sum(len(lines) * style().label * 1.3 + 6 for _, lines, _ in legend) + margin
+            return width, height, margin + e.left
+        texts = [text_width(self.title, style().title, bold=True)] + [text_width(line, style().small) for line in self.citation + self.key_lines]
+        texts += [LEGEND_INDENT + max(text_width(a, style().label, bold=True), text_width(b, style().small)) for _, a, b in self.legend]
+        width = max(e.left + e.right, *texts) + 2 * margin
+        axis = margin + e.left + max(0.0, (width - 2 * margin - e.left - e.right) / 2)
         height = 48 + e.height + 26 + 36 * len(self.legend) + 2 * 15 + 10 + 14 * len(self.citation) + 20
         return width, height, axis
 
-    def place(self, scene: Scene, x0: float) -> None:
+    def place(self, scene: Scene, x0: float, y0: float = 0.0) -> None:
         width, height, axis = self.size()
         e = self.body.extent()
-        scene.text(x0 + 24, 30, self.title, size=15, weight="bold")
-        body_bottom = 48 + e.height + 8
+        compact = style().compact
+        margin = MARGIN_COMPACT if compact else MARGIN
+        if not compact:
+            scene.text(x0 + margin, y0 + 30, self.title, size=style().title, weight="bold")
+        body_bottom = y0 + (TOP_COMPACT if compact else 48) + e.height + 8
         self.body.place(scene, x0 + axis, body_bottom)
-        y = body_bottom + 34
-        for index, first, second in self.legend:
+        y = body_bottom + (12 + style().label if compact else 34)
+        for index, lines, second in self._legend_lines(width - 2 * margin):
             stroke, fill = colour(index)
-            scene.rect(x0 + 24, y - 12, 18, 18, fill=fill, stroke=stroke, width=2, rx=3)
-            scene.text(x0 + 50, y, first, size=LABEL, weight="bold", fill=stroke)
-            scene.text(x0 + 50, y + 14, second, size=SMALL)
+            swatch = style().label * 1.1 if compact else 18
+            scene.rect(x0 + margin, y - swatch * 0.8, swatch, swatch, fill=fill, stroke=stroke, width=2, rx=3)
+            for n, line in enumerate(lines):
+                scene.text(x0 + margin + (swatch + 10 if compact else LEGEND_INDENT - 2), y + n * style().label * 1.3, line, size=style().label, weight="bold", fill=stroke)
+            if compact:
+                y += len(lines) * style().label * 1.3 + 6
+                continue
+            scene.text(x0 + 50, y + 14, second, size=style().small)
             y += 36
+        if compact:
+            return
         for line in self.key_lines:
-            scene.text(x0 + 24, y, line, size=SMALL, fill="#555555")
+            scene.text(x0 + margin, y, line, size=style().small, fill="#555555")
             y += 15
         y += 10
         for line in self.citation:
-            scene.text(x0 + 24, y, line, size=SMALL, style="italic", fill="#555555")
+            scene.text(x0 + margin, y, line, size=style().small, style="italic", fill="#555555")
             y += 14
 
 
@@ -561,18 +637,59 @@ def _citation_lines(method: Method) -> list[str]:
     return [f"Method: {authors} {c.year}. {c.title}. {where}".strip(), f"Reference architecture after {reference} (PEFT-Ref §2.1)."]
 
 
-def diagram_svg(methods: list[Method]) -> str:
-    """One SVG with a panel per method, side by side (``--compare`` passes several)."""
-    panels = [Panel.for_method(m) for m in methods]
-    scene = Scene()
-    x = 0.0
-    heights = []
-    for panel in panels:
-        width, height, _ = panel.size()
-        panel.place(scene, x)
-        if x:
-            scene.path([(x, 12), (x, max(p.size()[1] for p in panels) - 12)], stroke="#DDDDDD", arrow=False, layer="frames")
-        x += width
-        heights.append(height)
+def _rows(sizes: list[tuple[float, float, float]], row_width: float) -> list[list[int]]:
+    """Panel indices packed greedily into rows no wider than ``row_width`` (a panel wider than that gets its own row)."""
+    rows: list[list[int]] = [[]]
+    used = 0.0
+    for index, (width, _, _) in enumerate(sizes):
+        if rows[-1] and used + width > row_width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(index)
+        used += width
+    return rows
+
+
+def diagram_scene(methods: list[Method], compact: bool = False) -> tuple[Scene, float, float]:
+    """The scene of one panel per method, wrapped into rows that fit the page, and its (width, height)."""
+    chosen = PAPER if compact else SCREEN
+    with using(chosen):
+        panels = [Panel.for_method(m) for m in methods]
+        sizes = [p.size() for p in panels]
+        scene = Scene()
+        y = 0.0
+        total_width = 0.0
+        for row in _rows(sizes, chosen.row_width):
+            row_height = max(sizes[i][1] for i in row)
+            x = 0.0
+            for i in row:
+                panels[i].place(scene, x, y)
+                if x:
+                    scene.path([(x, y + 12), (x, y + row_height - 12)], stroke="#DDDDDD", arrow=False, layer="frames")
+                x += sizes[i][0]
+            if y:
+                scene.path([(12, y), (x - 12, y)], stroke="#DDDDDD", arrow=False, layer="frames")
+            total_width = max(total_width, x)
+            y += row_height
+    return scene, total_width, y
+
+
+def diagram_svg(methods: list[Method], compact: bool = False) -> str:
+    """One SVG with a panel per method (``--compare`` passes several); ``compact`` is the paper figure."""
+    scene, width, height = diagram_scene(methods, compact)
     title = " vs ".join(m.name for m in methods)
-    return render_template("svg", "diagrams/diagram.svg.j2", scene=scene, width=round(x), height=round(max(heights)), title=title, font_family=FONT_FAMILY, description=f"PEFT-Ref reference Transformer layer with the components of {title}")
+    return render_template("svg", "diagrams/diagram.svg.j2", scene=scene, width=round(width), height=round(height), title=title, font_family=FONT_FAMILY, description=f"PEFT-Ref reference Transformer layer with the components of {title}")
+
+
+FORMATS = ("svg", "pdf", "png")
+
+
+def diagram_bytes(svg: str, fmt: str, dpi: float = 300) -> bytes:
+    """The SVG converted by cairosvg (PDF keeps vectors; PNG at ``dpi``); imported only when asked for."""
+    import cairosvg
+
+    if fmt == "pdf":
+        return cairosvg.svg2pdf(bytestring=svg.encode("utf-8"))
+    if fmt == "png":
+        return cairosvg.svg2png(bytestring=svg.encode("utf-8"), dpi=dpi, scale=dpi / 96)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

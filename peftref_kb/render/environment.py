@@ -11,8 +11,10 @@ import re
 from functools import lru_cache
 
 import jinja2
+import markupsafe
 
 from ..store.catalogue import data_dir
+from .latex import math_symbol
 
 # Characters LaTeX treats specially, then the symbols our records use in formulas and labels.
 _LATEX_REPLACEMENTS = {
@@ -49,11 +51,20 @@ _LATEX_REPLACEMENTS = {
     "–": "--",
     "—": "---",
 }
-_LATEX_PATTERN = re.compile("|".join(re.escape(k) for k in _LATEX_REPLACEMENTS))
+_LATEX_PATTERN = re.compile("|".join(re.escape(k) for k in _LATEX_REPLACEMENTS) + r"|[^\x00-\x7f]")
+
+
+def _latex_char(char: str) -> str:
+    """One special or non-ASCII character: its replacement, a math symbol (γ, ℝ, ₁) or, for letters
+    inputenc knows (é, ü), the character itself."""
+    if char in _LATEX_REPLACEMENTS:
+        return _LATEX_REPLACEMENTS[char]
+    symbol = math_symbol(char)
+    return r"\ensuremath{" + symbol + "}" if symbol else char
 
 
 def latex_escape(value: object) -> str:
-    return _LATEX_PATTERN.sub(lambda m: _LATEX_REPLACEMENTS[m.group(0)], "" if value is None else str(value))
+    return _LATEX_PATTERN.sub(lambda m: _latex_char(m.group(0)), "" if value is None else str(value))
 
 
 # GitHub Markdown: backslash-escape what could end a cell or start emphasis, code, links or HTML.
@@ -67,7 +78,8 @@ def markdown_escape(value: object) -> str:
 
 
 def _finalizer(escape):
-    return lambda value: escape(value)
+    # Markup is text a renderer already wrote in the target language (a LaTeX cell built by latex_escape/latex_formula).
+    return lambda value: value if isinstance(value, markupsafe.Markup) else escape(value)
 
 
 @lru_cache(maxsize=None)

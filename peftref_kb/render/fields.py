@@ -145,9 +145,18 @@ def display(value: Any, vocabulary: str | None = None, *, show: str = "label", j
     return str(value)
 
 
-def cell_text(values: Iterable[FieldValue], vocabulary: str | None = None, *, show: str = "label", join: str = ", ", hybrid_separator: str = "; ") -> str:
-    """A table cell: a single value, or ``component: value`` for each component of a hybrid."""
+def cell_parts(values: Iterable[FieldValue], vocabulary: str | None = None, *, show: str = "label", join: str = ", ") -> tuple[tuple[str | None, str], ...]:
+    """A table cell as ``(component, text)`` pairs: one with component None, or one per component of a hybrid."""
     values = list(values)
     if len(values) == 1:
-        return display(values[0].value, vocabulary, show=show, join=join)
-    return hybrid_separator.join(f"{v.component}: {display(v.value, vocabulary, show=show, join=join)}" for v in values)
+        return ((None, display(values[0].value, vocabulary, show=show, join=join)),)
+    return tuple((v.component, display(v.value, vocabulary, show=show, join=join)) for v in values)
+
+
+def parts_text(parts: Iterable[tuple[str | None, str]], hybrid_separator: str = "; ") -> str:
+    return hybrid_separator.join(text if component is None else f"{component}: {text}" for component, text in parts)
+
+
+def cell_text(values: Iterable[FieldValue], vocabulary: str | None = None, *, show: str = "label", join: str = ", ", hybrid_separator: str = "; ") -> str:
+    """A table cell: a single value, or ``component: value`` for each component of a hybrid."""
+    return parts_text(cell_parts(values, vocabulary, show=show, join=join), hybrid_separator)

@@ -23,11 +23,17 @@ class Column:
     show: str = "label"  # "label": the term's label; "value": the controlled value itself
     join: str = ", "  # between the values of a list field
     group: str | None = None  # a heading spanning adjacent columns (HTML and LaTeX)
+    math: bool = False  # the cells are formulas: LaTeX typesets them in math mode
 
     @classmethod
     def for_path(cls, path: str) -> "Column":
         """A custom column: the path is its heading; its vocabulary follows from the field name."""
-        return cls(path, path, vocabulary_for(path))
+        vocabulary = vocabulary_for(path)
+        return cls(path, path, vocabulary, math=path.endswith(".formula") or vocabulary in FORMULA_VOCABULARIES)
+
+
+# Vocabularies whose labels are formulas (He et al.'s composition functions, “h ← h + s·Δh”).
+FORMULA_VOCABULARIES = frozenset({"composition"})
 
 
 def _vocabulary_column(path: str, vocabulary: str, **kwargs) -> Column:
@@ -99,11 +105,11 @@ LAYOUTS: dict[str, Layout] = {
             "PEFT methods decomposed along the unified view's design dimensions",
             "Method",
             (
-                Column("Δh functional form", "components.unified_view.functional_form.formula"),
+                Column("Δh functional form", "components.unified_view.functional_form.formula", math=True),
                 # He et al. print the controlled words themselves (“parallel”), not our capitalised labels.
                 Column("insertion form", "components.unified_view.insertion_form", "insertion_form", show="value"),
                 Column("modified representation", "components.unified_view.modified_representation", "modified_representation", join="/"),
-                Column("composition function", "components.unified_view.composition", "composition"),
+                Column("composition function", "components.unified_view.composition", "composition", math=True),
             ),
             seed_table="he-2022/table-1",
             source="he-2022",

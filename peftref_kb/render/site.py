@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..graph import fields as query_fields
+from ..graph.locations import overlaps
 from ..schema.models import Claim, Component, Method
 from ..schema.vocabulary import SEED_DOCUMENTS, VOCABULARIES
 from .diagram import diagram_svg
@@ -33,6 +34,19 @@ INDEX_COLUMNS = (
     ("Inference overhead", "efficiency.inference_overhead"),
 )
 FILTER_KINDS = ("enum", "bool", "position")
+# Filters shown first; the rest fold under "More filters" so the table stays above the fold.
+PRIMARY_FILTERS = ("positions", "peft_ref.insertion_form", "peft_ref.workspace", "unified_view.composition", "taxonomy.classes", "efficiency.inference_overhead")
+# Rows of the compare view: (heading, query field) — the typology side by side.
+COMPARE_FIELDS = INDEX_COLUMNS + (
+    ("Positions", "positions"),
+    ("Parameter adaptation", "peft_ref.parameter_adaptation"),
+    ("Parameter sharing", "peft_ref.parameter_sharing"),
+    ("Integration form", "peft_ref.integration_form"),
+    ("Modified representation", "unified_view.modified_representation"),
+    ("Functional form", "unified_view.functional_form.category"),
+    ("Storage efficient", "efficiency.storage"),
+    ("Memory efficient", "efficiency.memory"),
+)
 
 
 class SiteError(ValueError):
@@ -88,6 +102,11 @@ class FilterView:
     name: str
     label: str
     options: tuple[tuple[str, str], ...]  # (value, label)
+    level: str = "component"  # "method": a fact of the record; "component": must hold within one component
+
+    @property
+    def primary(self) -> bool:
+        return self.name in PRIMARY_FILTERS
 
 
 @dataclass
@@ -100,6 +119,8 @@ class IndexRow:
     cells: list[str]
     facets: str
     search: str
+    components: str = ""  # per component, its facet tokens; components separated by "|"
+    compare: str = ""  # the compare view's cells, one per COMPARE_FIELDS row, separated by "|"
 
 
 def _vocabulary_of(name: str) -> str | None:
@@ -147,13 +168,45 @@ def _facet_token(name: str, value: Any) -> str:
     return f"{name}={str(value).lower()}"
 
 
+def _component_tokens(method: Method, fields: list, positions: list[str]) -> list[set[str]]:
+    """Per component, the facet tokens the query language would match on it.
+
+    A position filter keeps a component when the chosen position covers one of the
+    component's (``ffn`` covers ``ffn.in``; ``attention`` covers ``attention.q``), decided
+    by the query's own :func:`~peftref_kb.graph.locations.overlaps`, so the site's
+    filters and ``peftref query`` agree without the page re-implementing the hierarchy.
+    """
+    out = []
+    for component in method.components:
+        tokens: set[str] = set()
+        for fld in fields:
+            if fld.level == "method":
+                continue
+            values = query_fields.values(fld, method, component)
+            if fld.kind == "position":
+                tokens |= {_facet_token(fld.name, p) for p in positions if overlaps(p, [str(v) for v in values])}
+            else:
+                tokens |= {_facet_token(fld.name, v) for v in values}
+        out.append(tokens)
+    return out
+
+
 def index_view(methods: list[Method]) -> tuple[list[IndexRow], list[FilterView]]:
     filters_fields = [f for f in query_fields.FIELDS if f.kind in FILTER_KINDS]
     rows = []
     seen: dict[str, set[str]] = {f.name: set() for f in filters_fields}
+    positions = [t.value for t in VOCABULARIES["position"]]
+    per_method: list[list[set[str]]] = []
     for method in methods:
         tokens = []
+        components = _component_tokens(method, filters_fields, positions)
+        per_method.append(components)
         for fld in filters_fields:
+            if fld.kind == "position":
+                covered = {t.split("=", 1)[1] for c in components for t in c if t.startswith(fld.name + "=")}
+                tokens += [_facet_token(fld.name, v) for v in covered]
+                seen[fld.name] |= covered
+                continue
             for value in _facet_values(method, fld):
                 tokens.append(_facet_token(fld.name, value))
                 seen[fld.name].add(str(value).lower())
@@ -162,7 +215,10 @@ def index_view(methods: list[Method]) -> tuple[list[IndexRow], list[FilterView]]
             values = list(dict.fromkeys(_facet_values(method, query_fields.BY_NAME[name])))
             cells.append(display(values, _vocabulary_of(name), join="; "))
         search = " ".join([method.id, method.name, *method.aliases]).lower()
-        rows.append(IndexRow(method.id, method.name, f"methods/{method.id}.html", method.class_letters, method.citation.year, cells, " ".join(sorted(set(tokens))), search))
+        method_tokens = {_facet_token(f.name, v) for f in filters_fields if f.level == "method" for v in _facet_values(method, f)}
+        components_text = "|".join(" ".join(sorted(c | method_tokens)) for c in components)
+        compare = "|".join(display(list(dict.fromkeys(_facet_values(method, query_fields.BY_NAME[name]))), _vocabulary_of(name), join="; ").replace("|", "/") for _, name in COMPARE_FIELDS)
+        rows.append(IndexRow(method.id, method.name, f"methods/{method.id}.html", method.class_letters, method.citation.year, cells, " ".join(sorted(set(tokens))), search, components_text, compare))
     titles = [_title(f.vocabulary) if f.vocabulary else f.short for f in filters_fields]
     filters = []
     for fld, title in zip(filters_fields, titles):
@@ -176,7 +232,7 @@ def index_view(methods: list[Method]) -> tuple[list[IndexRow], list[FilterView]]
             label = title if titles.count(title) == 1 or fld.name.split(".")[0] in ("peft_ref", "unified_view") else (fld.cues[0] if fld.cues else fld.short)
             label = label[0].upper() + label[1:]
             prefix = "He et al.: " if fld.name.startswith("unified_view.") else "PEFT-Ref: " if fld.name.startswith("peft_ref.") else ""
-            filters.append(FilterView(fld.name, prefix + label, options))
+            filters.append(FilterView(fld.name, prefix + label, options, fld.level))
     return rows, filters
 
 
@@ -273,7 +329,7 @@ def build_site(catalogue, directory: str | Path, *, force: bool = False) -> list
     results = [{"title": title, "href": f"results/{path.name}"} for path, title in result_pages]
     index = directory / "index.html"
     index.write_text(
-        render_template("html", "site/index.html.j2", rows=rows, filters=filters, columns=[h for h, _ in INDEX_COLUMNS], count=len(rows), results=results),
+        render_template("html", "site/index.html.j2", rows=rows, filters=filters, columns=[h for h, _ in INDEX_COLUMNS], compare_fields=[h for h, _ in COMPARE_FIELDS], count=len(rows), results=results),
         encoding="utf-8",
     )
     written.append(index)

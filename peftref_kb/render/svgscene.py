@@ -8,7 +8,9 @@ Text widths are estimated from DejaVu Sans-like advance widths (the usual
 
 from __future__ import annotations
 
+import contextvars
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 FONT_FAMILY = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
@@ -61,8 +63,40 @@ def _char_width(ch: str) -> float:
 # ``W_q``, ``d_h`` and ``P_k^T`` in labels and record formulas are drawn with sub- and
 # superscripts; only after a one-letter symbol, so ids such as ``prefix_attn`` stay as written.
 _SCRIPT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z])_(\{[^}]*\}|[A-Za-z0-9]+)(?:\^(\{[^}]*\}|[A-Za-z0-9]+))?")
-SCRIPT_SCALE = 0.72
 BOLD_SCALE = 1.14  # DejaVu Sans Bold is about an eighth wider than the regular face
+
+
+@dataclass(frozen=True)
+class Style:
+    """Font sizes (px) of one kind of figure; the geometry stays the same, so bigger text is more legible."""
+
+    label: float = 11  # part and module names
+    small: float = 9.5  # composition labels, captions, legend detail
+    node: float = 12  # the symbol in a composition node
+    title: float = 15
+    script_scale: float = 0.72  # sub- and superscripts
+    compact: bool = False  # for papers: no title, key or citation (they go in the caption); module boxes name only
+    row_width: float = 1800  # px; a comparison wraps into rows no wider than this
+
+
+SCREEN = Style()
+# Paper figures: text stays at 7 pt or more when the figure is scaled to one column (8.5 cm).
+# Comparisons wrap at 1000 px, so at \\textwidth (17.8 cm) their text is no smaller than a single figure's at 8.5 cm.
+PAPER = Style(label=19, small=17, node=14, title=19, script_scale=0.82, compact=True, row_width=1000)
+_STYLE: contextvars.ContextVar[Style] = contextvars.ContextVar("diagram_style", default=SCREEN)
+
+
+def style() -> Style:
+    return _STYLE.get()
+
+
+@contextmanager
+def using(chosen: Style):
+    token = _STYLE.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _STYLE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -85,7 +119,7 @@ def runs(text: str, size: float, bold: bool = False) -> tuple[list[tuple[str, in
     if position < len(text):
         pieces.append((text[position:], 0))
     pieces = [p for p in pieces if p[0]]
-    width = sum(sum(_char_width(c) for c in piece) * size * (SCRIPT_SCALE if shift else 1.0) for piece, shift in pieces)
+    width = sum(sum(_char_width(c) for c in piece) * size * (_STYLE.get().script_scale if shift else 1.0) for piece, shift in pieces)
     return pieces, width * (BOLD_SCALE if bold else 1.0)
 
 
@@ -206,6 +240,6 @@ class Scene:
             # dy moves relative to the previous run: go to this run's level from the last one's.
             target = {0: 0.0, -1: 0.28 * size, 1: -0.38 * size}[shift]
             current = {0: 0.0, -1: 0.28 * size, 1: -0.38 * size}[level]
-            built.append(Run(piece, fmt(target - current), fmt(size * (SCRIPT_SCALE if shift else 1.0))))
+            built.append(Run(piece, fmt(target - current), fmt(size * (_STYLE.get().script_scale if shift else 1.0))))
             level = shift
         self.layer("labels").texts.append(Text(fmt(x), fmt(y), fmt(size), anchor, weight, style, fill, tuple(built)))

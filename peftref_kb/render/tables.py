@@ -9,7 +9,8 @@ from typing import Iterable, Sequence
 
 from ..schema.models import Method
 from .environment import render_template
-from .fields import FieldPathError, cell_text, resolve
+from .fields import FieldPathError, cell_parts, parts_text, resolve
+from .latex_table import LatexOptions, latex_table
 from .layouts import LAYOUTS, Column, Layout
 
 FORMATS = ("md", "latex", "html", "csv")
@@ -25,6 +26,8 @@ class Row:
     id: str
     label: str
     cells: tuple[str, ...]
+    # Each cell as (component, text) pairs, so LaTeX can typeset a hybrid's formulas one by one.
+    parts: tuple[tuple[tuple[str | None, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,6 @@ class Table:
     @property
     def group_rules(self) -> list[HeaderGroup]:
         return [g for row in self.group_rows for g in row if g.text]
-
-    @property
-    def latex_columns(self) -> str:
-        return "l" * (len(self.columns) + 1)
 
 
 def _header_groups(columns: Sequence[Column]) -> tuple[tuple[HeaderGroup, ...], ...]:
@@ -121,19 +120,21 @@ def build_table(methods: Sequence[Method], layout: Layout, columns: Sequence[Col
                 values = resolve(method, column.path)
             except FieldPathError as exc:
                 raise TableError(str(exc)) from None
-            cells.append(cell_text(values, column.vocabulary, show=column.show, join=column.join))
-        rows.append(Row(method.id, row_label(method, layout), tuple(cells)))
+            cells.append(cell_parts(values, column.vocabulary, show=column.show, join=column.join))
+        rows.append(Row(method.id, row_label(method, layout), tuple(parts_text(c) for c in cells), tuple(cells)))
     return Table(layout, columns, tuple(rows), _header_groups(columns))
 
 
-def render_table(table: Table, fmt: str) -> str:
+def render_table(table: Table, fmt: str, latex: LatexOptions | None = None) -> str:
+    """The table as ``fmt``; ``latex`` sets the LaTeX float's rules, caption, label and width."""
     if fmt == "csv":
         return table_csv(table)
     try:
         language, template = _TEMPLATES[fmt]
     except KeyError:
         raise TableError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
-    return render_template(language, template, table=table, layout=table.layout)
+    extra = {"tex": latex_table(table, latex or LatexOptions())} if fmt == "latex" else {}
+    return render_template(language, template, table=table, layout=table.layout, **extra)
 
 
 def table_csv(table: Table) -> str:

@@ -68,7 +68,7 @@ def test_modules_are_drawn_where_the_record_says(fixture_catalogue):
     bitfit = _texts(diagram_svg([fixture_catalogue["bitfit"]]))
     assert bitfit.count("b") >= 6  # a bias badge on every biased part
     prefix = _texts(diagram_svg([fixture_catalogue["prefix-tuning"]]))
-    assert sum(t.startswith("prefix: h ←") for t in prefix) == 2  # prepended to keys and to values
+    assert prefix.count("prefix: concat(P, h)") == 2  # prepended to keys and to values, at concatenation nodes
     cross = _texts(diagram_svg([fixture_catalogue["cross-attention-tuning"]]))
     assert "Multi-head cross-attention" in cross and "encoder output" in cross
     assert "Multi-head cross-attention" not in _texts(diagram_svg([fixture_catalogue["lora"]]))
