@@ -2,16 +2,15 @@
 
 ``load_catalogue()`` reads the bundled catalogue; ``load_catalogue(DIR)``
 reads a user's own (``DIR/methods/*.yaml`` or ``DIR/*.yaml``).  Parsed records
-are cached in one pickle per directory, keyed by every file's name, size and
-modification time and by the schema's source, so an unchanged catalogue loads
-without parsing YAML or re-running validation.
+are cached as plain JSON data per directory (never a pickle: nothing read
+from a cache can run code), keyed by a hash of every record file and of the
+schema, vocabulary, facts and lint sources (:mod:`.fingerprint`), so an
+unchanged catalogue loads without parsing YAML or re-running lint.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
-import pickle
 from pathlib import Path
 from typing import Iterator
 
@@ -43,19 +42,15 @@ def record_files(root: Path) -> list[Path]:
     return [Path(p) for p in fingerprint.record_files(str(root))]
 
 
-def _cache_path(directory: Path) -> Path | None:
-    path = fingerprint.cache_path(str(directory))
-    return Path(path) if path else None
-
-
 class Catalogue:
     """Validated records with lookup by id (or alias) and iteration in id order.
 
-    Records loaded from the cache stay pickled until first used; queries read
-    ``facts`` (flat per-field values) and never need the pydantic objects.
+    Records loaded from the cache stay plain JSON data until first used, then
+    are validated into models; queries read ``facts`` (flat per-field values)
+    and never need the pydantic objects.
     """
 
-    def __init__(self, root: Path, records: "dict[str, Method | bytes]", files: dict[str, str], lines: dict[str, dict | bytes], facts: dict[str, dict]):
+    def __init__(self, root: Path, records: "dict[str, Method | dict]", files: dict[str, str], lines: dict[str, dict | list], facts: dict[str, dict]):
         self.root = root
         self._records = dict(sorted(records.items()))
         self.files = files
@@ -76,14 +71,16 @@ class Catalogue:
 
     def _record(self, method_id: str) -> Method:
         record = self._records[method_id]
-        if isinstance(record, bytes):
-            record = self._records[method_id] = pickle.loads(record)
+        if isinstance(record, dict):
+            from ..schema.models import Method
+
+            record = self._records[method_id] = Method.model_validate(record)
         return record
 
     def lines(self, method_id: str) -> dict:
         lines = self._lines[method_id]
-        if isinstance(lines, bytes):
-            lines = self._lines[method_id] = pickle.loads(lines)
+        if isinstance(lines, list):
+            lines = self._lines[method_id] = {tuple(path): line for path, line in lines}
         return lines
 
     # -- lookup --------------------------------------------------------------
@@ -172,9 +169,12 @@ def load_catalogue(path: str | os.PathLike | None = None, *, lint_records: bool 
     if not files:
         raise CatalogueError([Problem(str(root), None, "", "no *.yaml records found (looked in methods/ and the directory itself)", "empty")])
 
-    manifest = (fingerprint.schema_fingerprint(), fingerprint.manifest([str(f) for f in files]))
-    cache = _cache_path(root)
-    stored = _read_cache(cache, manifest)
+    try:
+        key = fingerprint.cache_key([str(f) for f in files])
+    except OSError as exc:
+        raise CatalogueError([Problem(getattr(exc, "filename", None) or str(root), None, "", f"cannot read file: {exc.strerror}", "io")]) from None
+    cache = fingerprint.cache_path(str(root))
+    stored = _read_cache(cache, key)
     if stored is not None:
         catalogue = Catalogue(root, stored["records"], stored["files"], stored["lines"], stored["facts"])
         linted = stored["linted"]
@@ -194,18 +194,7 @@ def load_catalogue(path: str | os.PathLike | None = None, *, lint_records: bool 
             raise CatalogueError(problems)
         linted = True
     if stored is None or linted != stored["linted"]:
-        _write_cache(
-            cache,
-            {
-                "manifest": manifest,
-                # records and line maps pickled one by one so a cached load unpickles only what is used
-                "records": {mid: r if isinstance(r, bytes) else pickle.dumps(r, pickle.HIGHEST_PROTOCOL) for mid, r in catalogue._records.items()},
-                "lines": {mid: v if isinstance(v, bytes) else pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for mid, v in catalogue._lines.items()},
-                "files": catalogue.files,
-                "facts": catalogue.facts,
-                "linted": linted,
-            },
-        )
+        _write_cache(cache, key, catalogue, linted)
     return catalogue
 
 
@@ -231,32 +220,58 @@ def _parse_all(files: list[Path]):
     return methods, file_of, lines, problems
 
 
-def _read_cache(cache: Path | None, manifest) -> dict | None:
-    if cache is None or not cache.is_file():
-        return None
-    try:
-        with cache.open("rb") as fh:
-            stored = pickle.load(fh)
-        return stored if stored.get("manifest") == manifest else None
-    except Exception:  # a stale or corrupt cache is rebuilt, never trusted
-        return None
+def _tuples(values: list) -> tuple:
+    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
-def _write_cache(cache: Path | None, payload: dict) -> None:
+def facts_from_json(facts: dict) -> dict:
+    """Cached facts back into the hashable tuples the index uses (JSON writes tuples as lists)."""
+    for one in facts.values():
+        one["method"] = {name: _tuples(v) for name, v in one["method"].items()}
+        for component in one["components"]:
+            component["values"] = {name: _tuples(v) for name, v in component["values"].items()}
+    return facts
+
+
+def _read_cache(cache: str | None, key: list) -> dict | None:
+    stored = fingerprint.read_json(cache, key)
+    if stored is None:
+        return None
+    try:  # a cache of the wrong shape is rebuilt, never trusted
+        if not all(isinstance(stored.get(k), dict) for k in ("records", "files", "lines", "facts")) or not isinstance(stored.get("linted"), bool):
+            return None
+        if not (set(stored["records"]) == set(stored["files"]) == set(stored["lines"]) == set(stored["facts"])):
+            return None
+        if not all(isinstance(r, dict) for r in stored["records"].values()) or not all(isinstance(v, list) for v in stored["lines"].values()):
+            return None
+        stored["facts"] = facts_from_json(stored["facts"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return stored
+
+
+def _record_json(record) -> dict:
+    return record if isinstance(record, dict) else record.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def _lines_json(lines) -> list:
+    return lines if isinstance(lines, list) else [[list(path), line] for path, line in lines.items()]
+
+
+def _write_cache(cache: str | None, key: list, catalogue: Catalogue, linted: bool) -> None:
     if cache is None:
         return
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
-        if payload["linted"]:  # the facts alone, in marshal, for the fast query path (cli/fast.py)
-            facts_tmp = cache.with_suffix(f".facts.tmp{os.getpid()}")
-            facts_tmp.write_bytes(marshal.dumps({"manifest": payload["manifest"], "facts": payload["facts"]}))
-            os.replace(facts_tmp, cache.with_suffix(".facts"))
-    except Exception:  # caching is an optimisation; a read-only home must not break loading
-        pass
+    payload = {
+        "key": key,
+        "records": {mid: _record_json(r) for mid, r in catalogue._records.items()},
+        "lines": {mid: _lines_json(v) for mid, v in catalogue._lines.items()},
+        "files": catalogue.files,
+        "facts": catalogue.facts,
+        "linted": linted,
+    }
+    fingerprint.write_json(cache, payload)
+    if linted:  # the facts alone, for the light commands that need nothing else (cli/fast.py)
+        fingerprint.write_json(fingerprint.facts_path(cache), {"key": key, "facts": catalogue.facts})
 
 
 def _evidence_problems(catalogue: Catalogue) -> list[Problem]:
