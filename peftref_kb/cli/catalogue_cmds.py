@@ -89,15 +89,19 @@ def fmt(
     paths: Annotated[list[Path], typer.Argument(help="Record files to rewrite in canonical key order.")],
     check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1 if any).")] = False,
 ) -> None:
-    """Rewrite records canonically (key order, quoting). Refuses files that do not validate."""
-    from ..store.format import canonical_text
+    """Rewrite records canonically (key order, quoting). Refuses files that do not validate or that hold comments."""
+    from ..store.format import canonical_text, comment_lines
     from ..store.records import load_record
 
     changed = []
     for path in paths:
         method, _ = load_record(path)
         text = canonical_text(method)
-        if path.read_text(encoding="utf-8") != text:
+        current = path.read_text(encoding="utf-8")
+        commented = comment_lines(current)
+        if commented:
+            raise UserError(f"{path}:{commented[0]}: the file has comments (line(s) {', '.join(map(str, commented[:5]))}), which fmt would drop; move them into the record's fields (e.g. notes) or remove them, then run fmt again")
+        if current != text:
             changed.append(path)
             if not check:
                 path.write_text(text, encoding="utf-8")

@@ -4,7 +4,7 @@ import json
 import os
 import pickle
 
-from conftest import cli
+from hardening_helpers import cli
 
 from peftref_kb.store import fingerprint, load_catalogue
 
