@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import CatalogueOption, JsonOption, UserError, console, emit_json, err, handle_errors, load
+from .common import CatalogueOption, echo, JsonOption, UserError, console, emit_json, err, handle_errors, load, table as make_table
 
 
 def register(app: typer.Typer) -> None:
@@ -37,9 +37,7 @@ def list_methods(catalogue: CatalogueOption = None, json: JsonOption = False) ->
     if json:
         emit_json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} records in {cat.root}")
+    table = make_table(title=f"{len(rows)} records in {cat.root}")
     for column in ("id", "name", "type", "hybrid", "components", "year"):
         table.add_column(column)
     for row in rows:
@@ -57,7 +55,7 @@ def show(method_id: Annotated[str, typer.Argument(metavar="ID", help="Method id,
     if json:
         emit_json(method.model_dump(mode="json", exclude_none=True))
         return
-    typer.echo(method_text(method))
+    echo(method_text(method))
 
 
 @handle_errors

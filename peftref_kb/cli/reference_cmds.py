@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, err, handle_errors, load, write_output
+from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, err, handle_errors, load, write_output, table as make_table
 
 ConfigOption = Annotated[
     Optional[Path],
@@ -128,11 +128,9 @@ def _fmt(value) -> str:
 
 
 def _print_report(report) -> None:
-    from rich.table import Table
-
     out = console()
     for component in report.components:
-        table = Table(title=f"{report.method_id} / {component.id}: {component.module} on {report.model_type}", title_justify="left")
+        table = make_table(title=f"{report.method_id} / {component.id}: {component.module} on {report.model_type}", title_justify="left")
         for column in ("position", "kinds", "layers", "modules", "inserted"):
             table.add_column(column, overflow="fold")
         for row in component.slots:

@@ -406,11 +406,20 @@ def _atom_for(entries: list[Entry], cue_fields: tuple[F.Field, ...], text: str) 
     return Atom(tuple(F.vocabulary_fields(e.vocabulary)), "=", e.value, text)
 
 
+MAX_NESTING = 50  # parentheses and `not`s inside each other; deeper queries are refused, not a RecursionError
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokens(text)
         self.pos = 0
+        self.depth = 0
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"the query nests parentheses or 'not' more than {MAX_NESTING} deep; simplify it")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -446,7 +455,10 @@ class _Parser:
     def not_expr(self) -> Node:
         if self.peek() == ("op", "not"):
             self.pos += 1
-            return Not(self.not_expr())
+            self._enter()
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -456,10 +468,12 @@ class _Parser:
         kind, value = tok
         if tok == ("paren", "("):
             self.pos += 1
+            self._enter()
             node = self.or_expr()
             if self.peek() != ("paren", ")"):
                 raise QueryError("missing ')'")
             self.pos += 1
+            self.depth -= 1
             return node
         if kind == "paren":
             raise QueryError("unexpected ')'")

@@ -15,6 +15,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..safety import safe_url
+
 from ..graph import fields as query_fields
 from ..schema.models import Claim, Component, Method
 from ..schema.vocabulary import SEED_DOCUMENTS, VOCABULARIES
@@ -210,8 +212,8 @@ def method_context(method: Method, catalogue) -> dict:
     links = []
     if c.arxiv:
         links.append(Link(f"arXiv:{c.arxiv}", f"https://arxiv.org/abs/{c.arxiv}"))
-    if c.url:
-        links.append(Link(c.url, c.url))
+    if c.url and safe_url(c.url):  # javascript:, data: and the like never become a live href
+        links.append(Link(c.url, safe_url(c.url)))
     relations = []
     diffs = []
     diff_methods = _diff_function()

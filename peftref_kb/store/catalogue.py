@@ -165,7 +165,10 @@ def load_catalogue(path: str | os.PathLike | None = None, *, lint_records: bool 
         raise CatalogueError([Problem(str(root), None, "", "catalogue directory does not exist", "io")])
     if not root.is_dir():
         raise CatalogueError([Problem(str(root), None, "", "not a directory; --catalogue takes a directory holding methods/*.yaml", "io")])
-    files = record_files(root)
+    try:
+        files = record_files(root)
+    except OSError as exc:  # e.g. a symlink loop or an unreadable directory
+        raise CatalogueError([Problem(getattr(exc, "filename", None) or str(root), None, "", f"cannot read: {exc.strerror or exc}", "io")]) from None
     if not files:
         raise CatalogueError([Problem(str(root), None, "", "no *.yaml records found (looked in methods/ and the directory itself)", "empty")])
 
