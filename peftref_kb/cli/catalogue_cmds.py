@@ -69,16 +69,19 @@ def validate(
 
     targets = list(paths) if paths else [catalogue or default_catalogue_dir()]
     count, problems = validate_paths(targets, context=catalogue)
+    errors = [p for p in problems if p.severity != "warning"]
+    warnings = len(problems) - len(errors)
     if json:
         emit_json({"checked": count, "problems": [p.__dict__ for p in problems]})
     else:
         for problem in problems:
             err(problem.format())
-        if problems:
-            err(f"{len(problems)} problem(s) in {count} record(s).")
+        also = f" and {warnings} warning(s)" if warnings else ""
+        if errors:
+            err(f"{len(errors)} problem(s){also} in {count} record(s).")
         else:
-            err(f"{count} record(s) valid.")
-    if problems:
+            err(f"{count} record(s) valid{f', with {warnings} warning(s)' if warnings else ''}.")
+    if errors:  # warnings (style rules) never fail validation
         raise typer.Exit(1)
 
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import jinja2
 
+from ..safety import terminal_text
 from ..store.catalogue import data_dir
 
 # Characters LaTeX treats specially, then the symbols our records use in formulas and labels.
@@ -67,7 +68,16 @@ def markdown_escape(value: object) -> str:
 
 
 def _finalizer(escape):
-    return lambda value: escape(value)
+    return lambda value: escape(terminal_text(value) if isinstance(value, str) else value)
+
+
+def _clean_markup(value):
+    """HTML/SVG: control characters removed from record text (jinja2 then autoescapes it); our own Markup kept."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return terminal_text(value)
+    return value
 
 
 @lru_cache(maxsize=None)
@@ -76,7 +86,7 @@ def environment(language: str) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(data_dir("renderers")))
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     if language in ("html", "svg"):
-        return jinja2.Environment(autoescape=True, **common)
+        return jinja2.Environment(autoescape=True, finalize=_clean_markup, **common)
     if language == "latex":
         # TeX is full of braces, so LaTeX templates use << expr >>, <% block %> and <# comment #>.
         delimiters = dict(variable_start_string="<<", variable_end_string=">>", block_start_string="<%", block_end_string="%>", comment_start_string="<#", comment_end_string="#>")

@@ -303,15 +303,29 @@ def validate_paths(paths: list[Path], context: Path | None = None) -> tuple[int,
     bundled one by default), so a private record may relate to bundled methods.
     """
     from .lint import lint
-    from .records import RecordError, load_record
+    from .records import RecordError, load_record, style_problems
 
     problems: list[Problem] = []
     count = 0
     loose: dict[str, tuple[Method, str, dict]] = {}
+    seen_files: set[str] = set()
+
+    def style(file: Path) -> None:
+        try:
+            problems.extend(style_problems(file.read_text(encoding="utf-8"), str(file)))
+        except (OSError, UnicodeDecodeError):
+            pass  # reported as an error by the loader
+
     for path in paths:
         if path.is_dir():
-            files = record_files(path)
+            try:
+                files = record_files(path)
+            except OSError as exc:
+                problems.append(Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}", "io"))
+                continue
             count += len(files)
+            for file in files:
+                style(file)
             try:
                 catalogue = load_catalogue(path)
             except CatalogueError as exc:
@@ -319,11 +333,19 @@ def validate_paths(paths: list[Path], context: Path | None = None) -> tuple[int,
                 continue
             problems.extend(_evidence_problems(catalogue))
         elif path.is_file():
+            real = os.path.realpath(path)
+            if real in seen_files:
+                continue  # the same file named twice
+            seen_files.add(real)
             count += 1
+            style(path)
             try:
                 method, line_map = load_record(path)
             except RecordError as exc:
                 problems.extend(exc.problems)
+                continue
+            if method.id in loose:
+                problems.append(Problem(str(path), line_map.get(("id",)), "id", f"id {method.id!r} is also used by {loose[method.id][1]}; ids must be unique", "PR100"))
                 continue
             loose[method.id] = (method, str(path), line_map)
         else:
