@@ -49,10 +49,8 @@ def _cached_facts(root: str) -> dict | None:
     stored = fingerprint.read_json(fingerprint.facts_path(cache), key) if files else None
     if stored is None or not isinstance(stored.get("facts"), dict):
         return None
-    from ..store.catalogue import facts_from_json
-
     try:
-        return facts_from_json(stored["facts"])
+        return fingerprint.facts_from_json(stored["facts"])
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 

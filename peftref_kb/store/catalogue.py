@@ -223,19 +223,6 @@ def _parse_all(files: list[Path]):
     return methods, file_of, lines, problems
 
 
-def _tuples(values: list) -> tuple:
-    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
-
-
-def facts_from_json(facts: dict) -> dict:
-    """Cached facts back into the hashable tuples the index uses (JSON writes tuples as lists)."""
-    for one in facts.values():
-        one["method"] = {name: _tuples(v) for name, v in one["method"].items()}
-        for component in one["components"]:
-            component["values"] = {name: _tuples(v) for name, v in component["values"].items()}
-    return facts
-
-
 def _read_cache(cache: str | None, key: list) -> dict | None:
     stored = fingerprint.read_json(cache, key)
     if stored is None:
@@ -247,7 +234,7 @@ def _read_cache(cache: str | None, key: list) -> dict | None:
             return None
         if not all(isinstance(r, dict) for r in stored["records"].values()) or not all(isinstance(v, list) for v in stored["lines"].values()):
             return None
-        stored["facts"] = facts_from_json(stored["facts"])
+        stored["facts"] = fingerprint.facts_from_json(stored["facts"])
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
     return stored

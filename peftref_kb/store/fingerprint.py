@@ -81,6 +81,19 @@ def cache_key(files: list[str]) -> list:
     return [schema_fingerprint(), manifest(files)]
 
 
+def _tuples(values: list) -> tuple:
+    return tuple(tuple(v) if type(v) is list else v for v in values)
+
+
+def facts_from_json(facts: dict) -> dict:
+    """Cached facts back into the hashable tuples the index uses (JSON writes tuples as lists)."""
+    for one in facts.values():
+        one["method"] = {name: _tuples(v) for name, v in one["method"].items()}
+        for component in one["components"]:
+            component["values"] = {name: _tuples(v) for name, v in component["values"].items()}
+    return facts
+
+
 def cache_dir() -> str:
     return os.environ.get("PEFTREF_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "peftref-kb")
 
