@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import CatalogueOption, JsonOption, UserError, console, emit_json, err, handle_errors, load
+from .common import CatalogueOption, echo, JsonOption, UserError, console, emit_json, err, handle_errors, load, table as make_table
 
 
 def register(app: typer.Typer) -> None:
@@ -37,9 +37,7 @@ def list_methods(catalogue: CatalogueOption = None, json: JsonOption = False) ->
     if json:
         emit_json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} records in {cat.root}")
+    table = make_table(title=f"{len(rows)} records in {cat.root}")
     for column in ("id", "name", "type", "hybrid", "components", "year"):
         table.add_column(column)
     for row in rows:
@@ -57,7 +55,7 @@ def show(method_id: Annotated[str, typer.Argument(metavar="ID", help="Method id,
     if json:
         emit_json(method.model_dump(mode="json", exclude_none=True))
         return
-    typer.echo(method_text(method))
+    echo(method_text(method))
 
 
 @handle_errors
@@ -71,16 +69,19 @@ def validate(
 
     targets = list(paths) if paths else [catalogue or default_catalogue_dir()]
     count, problems = validate_paths(targets, context=catalogue)
+    errors = [p for p in problems if p.severity != "warning"]
+    warnings = len(problems) - len(errors)
     if json:
         emit_json({"checked": count, "problems": [p.__dict__ for p in problems]})
     else:
         for problem in problems:
             err(problem.format())
-        if problems:
-            err(f"{len(problems)} problem(s) in {count} record(s).")
+        also = f" and {warnings} warning(s)" if warnings else ""
+        if errors:
+            err(f"{len(errors)} problem(s){also} in {count} record(s).")
         else:
-            err(f"{count} record(s) valid.")
-    if problems:
+            err(f"{count} record(s) valid{f', with {warnings} warning(s)' if warnings else ''}.")
+    if errors:  # warnings (style rules) never fail validation
         raise typer.Exit(1)
 
 
@@ -89,15 +90,19 @@ def fmt(
     paths: Annotated[list[Path], typer.Argument(help="Record files to rewrite in canonical key order.")],
     check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1 if any).")] = False,
 ) -> None:
-    """Rewrite records canonically (key order, quoting). Refuses files that do not validate."""
-    from ..store.format import canonical_text
+    """Rewrite records canonically (key order, quoting). Refuses files that do not validate or that hold comments."""
+    from ..store.format import canonical_text, comment_lines
     from ..store.records import load_record
 
     changed = []
     for path in paths:
         method, _ = load_record(path)
         text = canonical_text(method)
-        if path.read_text(encoding="utf-8") != text:
+        current = path.read_text(encoding="utf-8")
+        commented = comment_lines(current)
+        if commented:
+            raise UserError(f"{path}:{commented[0]}: the file has comments (line(s) {', '.join(map(str, commented[:5]))}), which fmt would drop; move them into the record's fields (e.g. notes) or remove them, then run fmt again")
+        if current != text:
             changed.append(path)
             if not check:
                 path.write_text(text, encoding="utf-8")

@@ -69,6 +69,12 @@ def handle_errors(func: Callable) -> Callable:
         except BrokenPipeError:  # `peftref list | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as exc:  # an output path that is a directory, under a file, not writable, a symlink loop
+            if os.environ.get("PEFTREF_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            err(f"error: {where}{exc.strerror or exc}")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -77,6 +83,13 @@ def load(catalogue: Optional[Path]):
     from ..store import load_catalogue
 
     return load_catalogue(catalogue)
+
+
+def echo(text: str) -> None:
+    """Print record-derived plain text to stdout, control characters and escape sequences removed."""
+    from ..safety import terminal_text
+
+    sys.stdout.write(terminal_text(text).rstrip("\n") + "\n")
 
 
 def emit_json(data: Any) -> None:
@@ -88,21 +101,74 @@ def write_output(text: str, output: Optional[Path], force: bool = False, binary:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    if output.is_dir():
+        raise UserError(f"{output} is a directory; give a file name")
     if output.exists() and not force:
         raise UserError(f"{output} exists; pass --force to overwrite it")
-    if output.parent and not output.parent.exists():
-        raise UserError(f"directory {output.parent} does not exist")
-    if binary is not None:
-        output.write_bytes(binary)
-    else:
-        output.write_text(text, encoding="utf-8")
+    if output.parent and not output.parent.is_dir():
+        raise UserError(f"directory {output.parent} does not exist" if not output.parent.exists() else f"{output.parent} is not a directory")
+    try:
+        if binary is not None:
+            output.write_bytes(binary)
+        else:
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     err(f"wrote {output}")
+
+
+class _SafeConsole:
+    """Rich's console with markup, emoji and highlighting off, and control characters removed from every string.
+
+    Record text is data: ``[/bold]`` in a name is printed as written, never
+    parsed as markup, and an escape sequence in a summary never reaches the terminal.
+    """
+
+    def __init__(self, console):
+        self._console = console
+
+    def print(self, *objects, **kwargs):
+        from ..safety import terminal_text
+
+        self._console.print(*(terminal_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._console, name)
+
+
+def table(title: Any = None, **kwargs: Any):
+    """A rich Table whose title, headers and cells have control characters and escape sequences removed."""
+    from rich.table import Table
+
+    from ..safety import terminal_text
+
+    def clean(value: Any) -> Any:
+        return terminal_text(value) if isinstance(value, str) else value
+
+    class _SafeTable(Table):
+        def add_column(self, header: Any = "", *args: Any, **kw: Any) -> None:
+            super().add_column(clean(header), *args, **kw)
+
+        def add_row(self, *cells: Any, **kw: Any) -> None:
+            super().add_row(*(clean(c) for c in cells), **kw)
+
+    return _SafeTable(title=clean(title), **kwargs)
 
 
 def console():
     """A rich console; when output is piped, 160 columns (or $COLUMNS) rather than rich's 80, so tables stay readable."""
     from rich.console import Console
 
+    options = dict(markup=False, emoji=False, highlight=False)
     if sys.stdout.isatty():
-        return Console()
-    return Console(width=int(os.environ.get("COLUMNS") or 160))
+        return _SafeConsole(Console(**options))
+    return _SafeConsole(Console(width=terminal_width(), **options))
+
+
+def terminal_width(default: int = 160) -> int:
+    """$COLUMNS when it is a sensible number, else ``default`` (COLUMNS=abc must not crash a command)."""
+    try:
+        width = int(os.environ.get("COLUMNS") or default)
+    except ValueError:
+        return default
+    return width if 20 <= width <= 1000 else default

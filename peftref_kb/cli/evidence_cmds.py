@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from .common import CatalogueOption, JsonOption, UserError, console, emit_json, handle_errors, load, write_output
+from .common import CatalogueOption, JsonOption, UserError, console, echo, emit_json, handle_errors, load, write_output
 
 # `peftref recommend`'s choices as --help shows them.  They repeat closed lists of
 # schema/results.py (TASKS, Rule.constraint; data: Pu et al.'s regimes of DATA_REGIMES)
@@ -64,19 +64,21 @@ def _rich(blocks: list[Block]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ..safety import rich_text
+
     out = console()
     for block in blocks:
         if block.kind == "heading":
-            out.print(Text(block.title, style="bold"))
+            out.print(rich_text(block.title, style="bold"))
         elif block.kind == "text":
             for line in block.lines:
-                out.print(Text(line))
+                out.print(rich_text(line))
         else:
-            table = Table(title=Text(block.title), title_justify="left")
+            table = Table(title=rich_text(block.title), title_justify="left")
             for header in block.headers:
-                table.add_column(Text(header), overflow="fold")
+                table.add_column(rich_text(header), overflow="fold")
             for row in block.rows[: PAIRS_SHOWN if block.more else None]:
-                table.add_row(*(Text(cell) for cell in row))  # Text: cells may hold [brackets], never markup
+                table.add_row(*(rich_text(cell) for cell in row))  # Text: cells may hold [brackets], never markup
             out.print(table)
             if block.more and len(block.rows) > PAIRS_SHOWN:
                 out.print(Text(block.more.format(hidden=len(block.rows) - PAIRS_SHOWN), style="dim"))
@@ -105,6 +107,8 @@ def _csv(blocks: list[Block]) -> str:
     import csv
     import io
 
+    from ..safety import csv_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     last: list[str] | None = None
@@ -114,10 +118,10 @@ def _csv(blocks: list[Block]) -> str:
         if block.headers != last:
             if last is not None:
                 buffer.write("\n")
-            writer.writerow(["table", *block.headers])
+            writer.writerow([csv_cell(c) for c in ("table", *block.headers)])
             last = block.headers
         for row in block.rows:
-            writer.writerow([block.title, *row])
+            writer.writerow([csv_cell(c) for c in (block.title, *row)])  # no cell starts a spreadsheet formula
     return buffer.getvalue()
 
 
@@ -378,7 +382,7 @@ def recommend(
             lines.append("  The source gives the same advice for every task type.")
         if rule.note:
             lines.append(f"  Note: {rule.note}")
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- peftref gaps

@@ -1,6 +1,6 @@
 """A fast path for `peftref query` when the catalogue cache is fresh.
 
-It reads the cached facts (a marshal file written beside the catalogue cache)
+It reads the cached facts (a JSON file written beside the catalogue cache)
 and evaluates the query without importing typer, rich, pydantic, PyYAML or
 even ``re``, so a query starts about as fast as Python itself.  Anything
 unusual (other options, --help, a stale or missing cache) returns False and
@@ -36,8 +36,6 @@ def _parse_args(args: list[str]) -> dict | None:
 
 
 def _cached_facts(root: str) -> dict | None:
-    import marshal
-
     from ..store import fingerprint
 
     cache = fingerprint.cache_path(root)
@@ -45,13 +43,16 @@ def _cached_facts(root: str) -> dict | None:
         return None
     try:
         files = fingerprint.record_files(root)
-        with open(cache[: -len(".pickle")] + ".facts", "rb") as fh:
-            stored = marshal.load(fh)
-    except (OSError, EOFError, ValueError, TypeError):
+        key = fingerprint.cache_key(files)
+    except OSError:
         return None
-    if not files or stored.get("manifest") != (fingerprint.schema_fingerprint(), fingerprint.manifest(files)):
+    stored = fingerprint.read_json(fingerprint.facts_path(cache), key) if files else None
+    if stored is None or not isinstance(stored.get("facts"), dict):
         return None
-    return stored["facts"]
+    try:
+        return fingerprint.facts_from_json(stored["facts"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def try_query(args: list[str]) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..graph.query import QUERY_HELP
-from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, handle_errors, load, write_output
+from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, echo, emit_json, handle_errors, load, write_output, table as make_table
 
 
 def register(app: typer.Typer) -> None:
@@ -45,10 +45,8 @@ def diff(a: Annotated[str, typer.Argument(metavar="A")], b: Annotated[str, typer
     if json:
         emit_json(result.to_dict())
         return
-    from rich.table import Table
-
     out = console()
-    table = Table(title=f"{result.a} vs {result.b} — typology distance {result.distance:.3f}")
+    table = make_table(title=f"{result.a} vs {result.b} — typology distance {result.distance:.3f}")
     table.add_column("field")
     table.add_column(result.a)
     table.add_column(result.b)
@@ -87,7 +85,7 @@ def similar(
         differs = d.differing()
         lines.append(f"{d.distance:.3f}  {d.b}  ({cat[d.b].name})")
         lines.append("       differs in: " + ("; ".join(differs[:8]) + (" …" if len(differs) > 8 else "") if differs else "nothing"))
-    typer.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @handle_errors

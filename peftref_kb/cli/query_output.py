@@ -11,7 +11,9 @@ def render(result, as_json: bool, explain: bool) -> tuple[str, str]:
         err = f"no match: {result.empty_reason}\n" if not result.hits and result.empty_reason else ""
         return out, err
     if not result.hits:
-        return f"No methods match. {result.empty_reason}\n", ""
+        from ..safety import terminal_text
+
+        return terminal_text(f"No methods match. {result.empty_reason}") + "\n", ""
     lines = []
     if explain and getattr(result, "ignored", None):
         lines.append(f"ignored: {', '.join(result.ignored)}")
@@ -23,4 +25,6 @@ def render(result, as_json: bool, explain: bool) -> tuple[str, str]:
                 values = ", ".join(str(v) for v in m.values)
                 lines.append(f"    {where}: {m.field} = {values}   (from {m.condition!r})")
     lines.append(f"{len(result.hits)} method(s).")
-    return "\n".join(lines) + "\n", ""
+    from ..safety import terminal_text
+
+    return terminal_text("\n".join(lines)) + "\n", ""  # record text reaches the terminal without escape sequences

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, err, handle_errors, load, write_output
+from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, err, handle_errors, load, write_output, table as make_table
 
 ConfigOption = Annotated[
     Optional[Path],
@@ -51,6 +51,63 @@ def _overrides(values: Optional[list[str]]) -> dict[str, Any]:
     return out
 
 
+MAX_SIZE = 1 << 20  # no hyperparameter or model dimension of a real model is a million or more
+MAX_MAGNITUDE = 1e6
+
+
+def _check_overrides(method, overrides: dict[str, Any]) -> None:
+    """Each ``--set`` value has its hyperparameter's type and a sane size, checked before anything is built.
+
+    The records' ``range`` fields are free text (what the paper explored), so
+    the bounds here are the declared default's type and sign: a positive
+    integer default (a rank, a bottleneck size) takes 1..2^20, a boolean takes
+    true/false, a number is finite.
+    """
+    import math
+
+    for key, value in overrides.items():
+        component_id, _, name = key.rpartition("__")
+        declared = [c.hyperparameters[name] for c in method.components if name in c.hyperparameters and component_id in ("", c.id)]
+        label = f"--set {key.replace('__', '.')}={value}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{label}: not a finite number")
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SIZE:
+            raise UserError(f"{label}: too large (at most {MAX_SIZE:,})")
+        for hp in declared:
+            default = hp.default
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise UserError(f"{label}: {name} is true or false")
+            elif isinstance(default, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = overrides[key] = int(value)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise UserError(f"{label}: {name} takes a whole number (default {default})")
+                low = 1 if default > 0 else 0
+                if not low <= value <= MAX_SIZE:
+                    raise UserError(f"{label}: {name} must be between {low} and {MAX_SIZE:,} (default {default})")
+            elif isinstance(default, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > MAX_MAGNITUDE:
+                    raise UserError(f"{label}: {name} takes a finite number of magnitude at most {MAX_MAGNITUDE:g} (default {default})")
+
+
+def _check_config(path: Path, data: dict) -> None:
+    """Basic consistency of a config.json before transformers builds anything from it."""
+    import math
+
+    for key, value in data.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{path}: {key} is not a finite number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if key.endswith("_size") or key.startswith(("num_", "n_")) or key in ("d_model", "d_ff", "d_kv"):
+            if not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
+                raise UserError(f"{path}: {key} must be a whole number between 1 and {MAX_SIZE:,}, got {value}")
+    for size, heads in (("hidden_size", "num_attention_heads"), ("n_embd", "n_head"), ("d_model", "num_heads")):
+        if isinstance(data.get(size), int) and isinstance(data.get(heads), int) and data[size] % data[heads]:
+            raise UserError(f"{path}: {size} ({data[size]}) is not divisible by {heads} ({data[heads]})")
+
+
 def _read_config(path: Path):
     try:
         data = jsonlib.loads(path.read_text(encoding="utf-8"))
@@ -60,13 +117,14 @@ def _read_config(path: Path):
         raise UserError(f"{path}: not JSON ({exc})") from None
     if not isinstance(data, dict) or "model_type" not in data:
         raise UserError(f"{path}: a Hugging Face config.json needs a `model_type` field")
+    _check_config(path, data)
     from transformers import AutoConfig
 
     data = dict(data)
     model_type = data.pop("model_type")
     try:
         return AutoConfig.for_model(model_type, **data)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path}: transformers cannot build a {model_type!r} config ({exc})") from None
 
 
@@ -106,12 +164,16 @@ def instantiate(
         raise UserError("--config HF_CONFIG.json is required")
     method = load(catalogue)[method_id]
     overrides = _overrides(set_)
+    _check_overrides(method, overrides)
     errors = _reference_errors()
     from ..reference.inject import instantiate as run, plan
 
     hf_config = _read_config(config)
     try:
         model = _model(hf_config, meta or dry_run)
+    except (ValueError, TypeError, RuntimeError, OverflowError, AttributeError, IndexError) as exc:
+        raise UserError(f"{config}: transformers cannot build this model ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    try:
         report = plan(method, model, at=at, **overrides) if dry_run else run(method, model, at=at, **overrides)
     except errors as exc:
         raise UserError(str(exc)) from None
@@ -128,11 +190,9 @@ def _fmt(value) -> str:
 
 
 def _print_report(report) -> None:
-    from rich.table import Table
-
     out = console()
     for component in report.components:
-        table = Table(title=f"{report.method_id} / {component.id}: {component.module} on {report.model_type}", title_justify="left")
+        table = make_table(title=f"{report.method_id} / {component.id}: {component.module} on {report.model_type}", title_justify="left")
         for column in ("position", "kinds", "layers", "modules", "inserted"):
             table.add_column(column, overflow="fold")
         for row in component.slots:
@@ -174,6 +234,7 @@ def export(
         raise UserError(f"--to {to!r}: choose one of {', '.join(TARGETS)}")
     method = load(catalogue)[method_id]
     overrides = _overrides(set_)
+    _check_overrides(method, overrides)
     table = None
     if config is not None:
         errors = _reference_errors()

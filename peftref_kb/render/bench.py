@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from ..schema.vocabulary import VOCABULARIES
+from ..safety import csv_cell
 from .environment import render_template
 
 # What "measured yes" means for Lialin et al.'s Table 1 columns (their claims compare with full fine-tuning and
@@ -34,7 +35,7 @@ def to_csv(run: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in run["methods"]:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_COLUMNS})
+        writer.writerow({k: ("" if row.get(k) is None else csv_cell(row.get(k))) for k in CSV_COLUMNS})
     return out.getvalue()
 
 

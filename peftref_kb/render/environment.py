@@ -13,6 +13,7 @@ from functools import lru_cache
 import jinja2
 import markupsafe
 
+from ..safety import terminal_text
 from ..store.catalogue import data_dir
 from .latex import math_symbol
 
@@ -78,8 +79,16 @@ def markdown_escape(value: object) -> str:
 
 
 def _finalizer(escape):
-    # Markup is text a renderer already wrote in the target language (a LaTeX cell built by latex_escape/latex_formula).
-    return lambda value: value if isinstance(value, markupsafe.Markup) else escape(value)
+    # Markup is text a renderer already wrote in the target language (a LaTeX cell built by latex_escape/latex_formula);
+    # record text has its control characters removed before it is escaped.
+    return lambda value: value if isinstance(value, markupsafe.Markup) else escape(terminal_text(value) if isinstance(value, str) else value)
+
+
+def _clean_markup(value):
+    """HTML/SVG: control characters removed from record text (jinja2 then autoescapes it); our own Markup kept."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return terminal_text(value)
+    return value
 
 
 @lru_cache(maxsize=None)
@@ -88,7 +97,7 @@ def environment(language: str) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(data_dir("renderers")))
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     if language in ("html", "svg"):
-        return jinja2.Environment(autoescape=True, **common)
+        return jinja2.Environment(autoescape=True, finalize=_clean_markup, **common)
     if language == "latex":
         # TeX is full of braces, so LaTeX templates use << expr >>, <% block %> and <# comment #>.
         delimiters = dict(variable_start_string="<<", variable_end_string=">>", block_start_string="<%", block_end_string="%>", comment_start_string="<#", comment_end_string="#>")

@@ -9,12 +9,13 @@ works from ``file://`` with no network.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
+
+from ..safety import safe_url
 
 from ..graph import fields as query_fields
 from ..graph.locations import overlaps
@@ -267,8 +268,8 @@ def method_context(method: Method, catalogue) -> dict:
     links = []
     if c.arxiv:
         links.append(Link(f"arXiv:{c.arxiv}", f"https://arxiv.org/abs/{c.arxiv}"))
-    if c.url:
-        links.append(Link(c.url, c.url))
+    if c.url and safe_url(c.url):  # javascript:, data: and the like never become a live href
+        links.append(Link(c.url, safe_url(c.url)))
     relations = []
     diffs = []
     diff_methods = _diff_function()
@@ -307,22 +308,18 @@ def method_context(method: Method, catalogue) -> dict:
     }
 
 
-def _check_target(directory: Path, force: bool) -> None:
-    if directory.exists() and not directory.is_dir():
-        raise SiteError(f"{directory} exists and is not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and not force:
-        raise SiteError(f"{directory} is not empty; pass --force to write the site into it")
-
-
 def build_site(catalogue, directory: str | Path, *, force: bool = False) -> list[Path]:
     """Write ``index.html`` and ``methods/<id>.html``; returns the files written."""
+    from .outdir import OutputDirError, OwnedDirectory
+
     directory = Path(directory)
-    _check_target(directory, force)
+    try:
+        owned = OwnedDirectory(directory, "peftref site", force=force)  # removes only files it wrote before
+    except OutputDirError as exc:
+        raise SiteError(str(exc)) from None
     methods = list(catalogue)
     rows, filters = index_view(methods)
     pages = directory / "methods"
-    if force and pages.is_dir():
-        shutil.rmtree(pages)  # pages of records since removed must not linger
     pages.mkdir(parents=True, exist_ok=True)
     result_pages = _results_pages(catalogue, directory, force)
     written = [path for path, _ in result_pages]
@@ -337,6 +334,7 @@ def build_site(catalogue, directory: str | Path, *, force: bool = False) -> list
         page = pages / f"{method.id}.html"
         page.write_text(render_template("html", "site/method.html.j2", **method_context(method, catalogue)), encoding="utf-8")
         written.append(page)
+    owned.commit(written)
     return written
 
 
@@ -350,8 +348,6 @@ def _results_pages(catalogue, directory: Path, force: bool) -> list[tuple[Path, 
 
     pages = results_pages(load_results(catalogue))
     target = directory / "results"
-    if force and target.is_dir():
-        shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for page in pages:

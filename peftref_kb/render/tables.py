@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from ..schema.models import Method
+from ..safety import csv_cell
 from .environment import render_template
 from .fields import FieldPathError, cell_parts, parts_text, resolve
 from .latex_table import LatexOptions, latex_table
@@ -141,9 +142,9 @@ def table_csv(table: Table) -> str:
     """First column ``id``, then the layout's columns under the paper's headings."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", *table.headings])
+    writer.writerow([csv_cell(h) for h in ("id", *table.headings)])
     for row in table.rows:
-        writer.writerow([row.id, row.label, *row.cells])
+        writer.writerow([csv_cell(c) for c in (row.id, row.label, *row.cells)])  # no cell can start a spreadsheet formula
     return buffer.getvalue()
 
 

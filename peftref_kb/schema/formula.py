@@ -10,6 +10,7 @@ passed to ``eval``.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from functools import lru_cache
 from typing import Mapping
@@ -39,6 +40,16 @@ _BINARY = {
 }
 _FUNCTIONS = {"min": min, "max": max}
 MAX_LENGTH = 500
+# Every intermediate value stays within this magnitude (a parameter count above
+# 1e30 is not a count), so no power tower or huge product can hang evaluation.
+MAX_VALUE = 1e30
+MAX_EXPONENT = 64
+# Typical dimensions of a large decoder, used by `validate` to evaluate each
+# formula once so that what `instantiate` would reject is reported first.
+PROBE_VALUES: dict[str, float] = {
+    "d": 4096, "d_ff": 16384, "n_heads": 32, "d_head": 128, "L": 32, "d_in": 4096, "d_out": 4096,
+    "vocab": 32000, "n_positions": 4096, "n_insertions": 64,
+}
 
 
 class FormulaError(ValueError):
@@ -55,6 +66,8 @@ def parse_formula(text: str) -> ast.Expression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"formula {text!r} is not valid arithmetic: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. an integer literal over Python's digit limit
+        raise FormulaError(f"formula {text!r} cannot be parsed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     for node in ast.walk(tree):
         if isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Name, ast.Load)) or type(node) in _BINARY:
             continue
@@ -73,28 +86,71 @@ def names_in(text: str) -> set[str]:
 
 
 def evaluate(text: str, variables: Mapping[str, float]) -> float:
-    """Evaluate ``text`` with ``variables``; unknown names raise :class:`FormulaError`."""
+    """Evaluate ``text`` with ``variables``; anything it cannot evaluate raises :class:`FormulaError`.
+
+    Unknown names, non-numbers, division by zero, complex results and values
+    beyond :data:`MAX_VALUE` (checked before each power is computed) are all
+    errors, never a hang, a traceback or a complex number.
+    """
     return _eval(parse_formula(text).body, variables, text)
+
+
+def _number(value, text: str, what: str) -> float:
+    if isinstance(value, bool):
+        value = int(value)
+    if not isinstance(value, (int, float)):
+        raise FormulaError(f"formula {text!r}: {what} is {type(value).__name__}, not a number")
+    if isinstance(value, float) and value != value:
+        raise FormulaError(f"formula {text!r}: {what} is not a number (NaN)")
+    if abs(value) > MAX_VALUE:
+        raise FormulaError(f"formula {text!r}: {what} exceeds {MAX_VALUE:g}")
+    return value
+
+
+def _power(left: float, right: float, text: str) -> float:
+    if abs(right) > MAX_EXPONENT:
+        raise FormulaError(f"formula {text!r}: exponent {right} is too large")
+    if left < 0 and right != int(right):
+        raise FormulaError(f"formula {text!r}: {left} ** {right} is not a real number")
+    if left == 0 and right < 0:
+        raise FormulaError(f"formula {text!r} divides by zero")
+    if left != 0 and right > 0 and right * math.log10(abs(left)) > math.log10(MAX_VALUE):
+        raise FormulaError(f"formula {text!r}: {left} ** {right} exceeds {MAX_VALUE:g}")
+    return left**right
 
 
 def _eval(node: ast.AST, env: Mapping[str, float], text: str) -> float:
     if isinstance(node, ast.Constant):
-        return node.value
+        return _number(node.value, text, "a constant")
     if isinstance(node, ast.Name):
         if node.id not in env:
             raise FormulaError(f"formula {text!r} needs {node.id!r}, which was not given")
-        return env[node.id]
+        return _number(env[node.id], text, repr(node.id))
     if isinstance(node, ast.UnaryOp):
         value = _eval(node.operand, env, text)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp):
         left, right = _eval(node.left, env, text), _eval(node.right, env, text)
-        if isinstance(node.op, ast.Pow) and abs(right) > 64:
-            raise FormulaError(f"formula {text!r}: exponent {right} is too large")
         try:
-            return _BINARY[type(node.op)](left, right)
+            if isinstance(node.op, ast.Pow):
+                value = _power(left, right, text)
+            else:
+                value = _BINARY[type(node.op)](left, right)
         except ZeroDivisionError:
             raise FormulaError(f"formula {text!r} divides by zero") from None
+        except FormulaError:
+            raise
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise FormulaError(f"formula {text!r} cannot be evaluated: {exc}") from None
+        return _number(value, text, "an intermediate value")
     if isinstance(node, ast.Call):
-        return _FUNCTIONS[node.func.id](*(_eval(a, env, text) for a in node.args))  # type: ignore[union-attr]
+        args = [_eval(a, env, text) for a in node.args]
+        if len(args) < 2:
+            raise FormulaError(f"formula {text!r}: {node.func.id}() needs at least two arguments")  # type: ignore[union-attr]
+        return _FUNCTIONS[node.func.id](*args)  # type: ignore[union-attr]
     raise FormulaError(f"formula {text!r}: unsupported expression")  # pragma: no cover - parse_formula rejects it
+
+
+def probe(text: str, hyperparameters: Mapping[str, float]) -> None:
+    """Evaluate ``text`` once at :data:`PROBE_VALUES` and the hyperparameters' defaults; FormulaError if it cannot be."""
+    evaluate(text, {**PROBE_VALUES, **hyperparameters})

@@ -271,7 +271,7 @@ class Component(Strict):
     def _formula_names(self) -> "Component":
         if self.parameter_count is None:
             return self
-        from .formula import MODEL_VARIABLES, names_in
+        from .formula import MODEL_VARIABLES, FormulaError, names_in, probe
 
         allowed = set(MODEL_VARIABLES) | set(self.hyperparameters)
         for field_name in ("per_insertion", "shared", "stored_per_insertion", "stored_shared"):
@@ -284,6 +284,11 @@ class Component(Strict):
                     f"parameter_count.{field_name} uses {', '.join(unknown)}, which is neither a model dimension "
                     f"({', '.join(sorted(MODEL_VARIABLES))}) nor one of this component's hyperparameters"
                 )
+            defaults = {n: h.default for n, h in self.hyperparameters.items() if isinstance(h.default, (int, float))}
+            try:  # evaluated once at typical sizes, so a formula `instantiate` cannot evaluate fails validation
+                probe(text, {n: defaults.get(n, 8) for n in names_in(text) if n not in MODEL_VARIABLES})
+            except FormulaError as exc:
+                raise ValueError(f"parameter_count.{field_name}: {exc}") from None
         if self.module is None and not self.not_executable_reason:
             raise ValueError("a component without `module` needs `not_executable_reason`")
         return self

@@ -2,16 +2,15 @@
 
 ``load_catalogue()`` reads the bundled catalogue; ``load_catalogue(DIR)``
 reads a user's own (``DIR/methods/*.yaml`` or ``DIR/*.yaml``).  Parsed records
-are cached in one pickle per directory, keyed by every file's name, size and
-modification time and by the schema's source, so an unchanged catalogue loads
-without parsing YAML or re-running validation.
+are cached as plain JSON data per directory (never a pickle: nothing read
+from a cache can run code), keyed by a hash of every record file and of the
+schema, vocabulary, facts and lint sources (:mod:`.fingerprint`), so an
+unchanged catalogue loads without parsing YAML or re-running lint.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
-import pickle
 from pathlib import Path
 from typing import Iterator
 
@@ -43,19 +42,15 @@ def record_files(root: Path) -> list[Path]:
     return [Path(p) for p in fingerprint.record_files(str(root))]
 
 
-def _cache_path(directory: Path) -> Path | None:
-    path = fingerprint.cache_path(str(directory))
-    return Path(path) if path else None
-
-
 class Catalogue:
     """Validated records with lookup by id (or alias) and iteration in id order.
 
-    Records loaded from the cache stay pickled until first used; queries read
-    ``facts`` (flat per-field values) and never need the pydantic objects.
+    Records loaded from the cache stay plain JSON data until first used, then
+    are validated into models; queries read ``facts`` (flat per-field values)
+    and never need the pydantic objects.
     """
 
-    def __init__(self, root: Path, records: "dict[str, Method | bytes]", files: dict[str, str], lines: dict[str, dict | bytes], facts: dict[str, dict]):
+    def __init__(self, root: Path, records: "dict[str, Method | dict]", files: dict[str, str], lines: dict[str, dict | list], facts: dict[str, dict]):
         self.root = root
         self._records = dict(sorted(records.items()))
         self.files = files
@@ -76,14 +71,16 @@ class Catalogue:
 
     def _record(self, method_id: str) -> Method:
         record = self._records[method_id]
-        if isinstance(record, bytes):
-            record = self._records[method_id] = pickle.loads(record)
+        if isinstance(record, dict):
+            from ..schema.models import Method
+
+            record = self._records[method_id] = Method.model_validate(record)
         return record
 
     def lines(self, method_id: str) -> dict:
         lines = self._lines[method_id]
-        if isinstance(lines, bytes):
-            lines = self._lines[method_id] = pickle.loads(lines)
+        if isinstance(lines, list):
+            lines = self._lines[method_id] = {tuple(path): line for path, line in lines}
         return lines
 
     # -- lookup --------------------------------------------------------------
@@ -168,13 +165,19 @@ def load_catalogue(path: str | os.PathLike | None = None, *, lint_records: bool 
         raise CatalogueError([Problem(str(root), None, "", "catalogue directory does not exist", "io")])
     if not root.is_dir():
         raise CatalogueError([Problem(str(root), None, "", "not a directory; --catalogue takes a directory holding methods/*.yaml", "io")])
-    files = record_files(root)
+    try:
+        files = record_files(root)
+    except OSError as exc:  # e.g. a symlink loop or an unreadable directory
+        raise CatalogueError([Problem(getattr(exc, "filename", None) or str(root), None, "", f"cannot read: {exc.strerror or exc}", "io")]) from None
     if not files:
         raise CatalogueError([Problem(str(root), None, "", "no *.yaml records found (looked in methods/ and the directory itself)", "empty")])
 
-    manifest = (fingerprint.schema_fingerprint(), fingerprint.manifest([str(f) for f in files]))
-    cache = _cache_path(root)
-    stored = _read_cache(cache, manifest)
+    try:
+        key = fingerprint.cache_key([str(f) for f in files])
+    except OSError as exc:
+        raise CatalogueError([Problem(getattr(exc, "filename", None) or str(root), None, "", f"cannot read file: {exc.strerror}", "io")]) from None
+    cache = fingerprint.cache_path(str(root))
+    stored = _read_cache(cache, key)
     if stored is not None:
         catalogue = Catalogue(root, stored["records"], stored["files"], stored["lines"], stored["facts"])
         linted = stored["linted"]
@@ -194,18 +197,7 @@ def load_catalogue(path: str | os.PathLike | None = None, *, lint_records: bool 
             raise CatalogueError(problems)
         linted = True
     if stored is None or linted != stored["linted"]:
-        _write_cache(
-            cache,
-            {
-                "manifest": manifest,
-                # records and line maps pickled one by one so a cached load unpickles only what is used
-                "records": {mid: r if isinstance(r, bytes) else pickle.dumps(r, pickle.HIGHEST_PROTOCOL) for mid, r in catalogue._records.items()},
-                "lines": {mid: v if isinstance(v, bytes) else pickle.dumps(v, pickle.HIGHEST_PROTOCOL) for mid, v in catalogue._lines.items()},
-                "files": catalogue.files,
-                "facts": catalogue.facts,
-                "linted": linted,
-            },
-        )
+        _write_cache(cache, key, catalogue, linted)
     return catalogue
 
 
@@ -231,32 +223,45 @@ def _parse_all(files: list[Path]):
     return methods, file_of, lines, problems
 
 
-def _read_cache(cache: Path | None, manifest) -> dict | None:
-    if cache is None or not cache.is_file():
+def _read_cache(cache: str | None, key: list) -> dict | None:
+    stored = fingerprint.read_json(cache, key)
+    if stored is None:
         return None
-    try:
-        with cache.open("rb") as fh:
-            stored = pickle.load(fh)
-        return stored if stored.get("manifest") == manifest else None
-    except Exception:  # a stale or corrupt cache is rebuilt, never trusted
+    try:  # a cache of the wrong shape is rebuilt, never trusted
+        if not all(isinstance(stored.get(k), dict) for k in ("records", "files", "lines", "facts")) or not isinstance(stored.get("linted"), bool):
+            return None
+        if not (set(stored["records"]) == set(stored["files"]) == set(stored["lines"]) == set(stored["facts"])):
+            return None
+        if not all(isinstance(r, dict) for r in stored["records"].values()) or not all(isinstance(v, list) for v in stored["lines"].values()):
+            return None
+        stored["facts"] = fingerprint.facts_from_json(stored["facts"])
+    except (AttributeError, KeyError, TypeError, ValueError):
         return None
+    return stored
 
 
-def _write_cache(cache: Path | None, payload: dict) -> None:
+def _record_json(record) -> dict:
+    return record if isinstance(record, dict) else record.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def _lines_json(lines) -> list:
+    return lines if isinstance(lines, list) else [[list(path), line] for path, line in lines.items()]
+
+
+def _write_cache(cache: str | None, key: list, catalogue: Catalogue, linted: bool) -> None:
     if cache is None:
         return
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
-        if payload["linted"]:  # the facts alone, in marshal, for the fast query path (cli/fast.py)
-            facts_tmp = cache.with_suffix(f".facts.tmp{os.getpid()}")
-            facts_tmp.write_bytes(marshal.dumps({"manifest": payload["manifest"], "facts": payload["facts"]}))
-            os.replace(facts_tmp, cache.with_suffix(".facts"))
-    except Exception:  # caching is an optimisation; a read-only home must not break loading
-        pass
+    payload = {
+        "key": key,
+        "records": {mid: _record_json(r) for mid, r in catalogue._records.items()},
+        "lines": {mid: _lines_json(v) for mid, v in catalogue._lines.items()},
+        "files": catalogue.files,
+        "facts": catalogue.facts,
+        "linted": linted,
+    }
+    fingerprint.write_json(cache, payload)
+    if linted:  # the facts alone, for the light commands that need nothing else (cli/fast.py)
+        fingerprint.write_json(fingerprint.facts_path(cache), {"key": key, "facts": catalogue.facts})
 
 
 def _evidence_problems(catalogue: Catalogue) -> list[Problem]:
@@ -285,15 +290,29 @@ def validate_paths(paths: list[Path], context: Path | None = None) -> tuple[int,
     bundled one by default), so a private record may relate to bundled methods.
     """
     from .lint import lint
-    from .records import RecordError, load_record
+    from .records import RecordError, load_record, style_problems
 
     problems: list[Problem] = []
     count = 0
     loose: dict[str, tuple[Method, str, dict]] = {}
+    seen_files: set[str] = set()
+
+    def style(file: Path) -> None:
+        try:
+            problems.extend(style_problems(file.read_text(encoding="utf-8"), str(file)))
+        except (OSError, UnicodeDecodeError):
+            pass  # reported as an error by the loader
+
     for path in paths:
         if path.is_dir():
-            files = record_files(path)
+            try:
+                files = record_files(path)
+            except OSError as exc:
+                problems.append(Problem(str(path), None, "", f"cannot read: {exc.strerror or exc}", "io"))
+                continue
             count += len(files)
+            for file in files:
+                style(file)
             try:
                 catalogue = load_catalogue(path)
             except CatalogueError as exc:
@@ -301,11 +320,19 @@ def validate_paths(paths: list[Path], context: Path | None = None) -> tuple[int,
                 continue
             problems.extend(_evidence_problems(catalogue))
         elif path.is_file():
+            real = os.path.realpath(path)
+            if real in seen_files:
+                continue  # the same file named twice
+            seen_files.add(real)
             count += 1
+            style(path)
             try:
                 method, line_map = load_record(path)
             except RecordError as exc:
                 problems.extend(exc.problems)
+                continue
+            if method.id in loose:
+                problems.append(Problem(str(path), line_map.get(("id",)), "id", f"id {method.id!r} is also used by {loose[method.id][1]}; ids must be unique", "PR100"))
                 continue
             loose[method.id] = (method, str(path), line_map)
         else:

@@ -14,9 +14,11 @@ class Problem:
     path: str
     message: str
     code: str = ""
+    severity: str = "error"  # "warning": a style rule; reported by `validate`, never blocks a command
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field_path = f" {self.path}:" if self.path else ""
         code = f" [{self.code}]" if self.code else ""
-        return f"{where}:{field_path} {self.message}{code}"
+        level = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{level}{field_path} {self.message}{code}"

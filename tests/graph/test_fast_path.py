@@ -23,7 +23,7 @@ def run(args, **env):
 @pytest.mark.parametrize("args", QUERIES, ids=lambda a: " ".join(a))
 def test_fast_path_matches_full_app(args, tmp_path):
     run(["list"], PEFTREF_CACHE_DIR=str(tmp_path))  # writes the cache and the facts file
-    assert list(tmp_path.glob("*.facts"))
+    assert list(tmp_path.glob("*.facts.json"))
     fast = run(["query", *args], PEFTREF_CACHE_DIR=str(tmp_path))
     full = run(["query", *args], PEFTREF_NO_CACHE="1")
     assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)

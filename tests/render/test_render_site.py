@@ -44,12 +44,13 @@ def test_method_page_shows_sources_diagram_relations_and_diffs(fixture_catalogue
     assert "Compared with" in page and "properties differ" in page
 
 
-def test_refuses_a_non_empty_directory_unless_forced(fixture_catalogue, tmp_path):
+def test_refuses_a_non_empty_directory_even_forced_when_it_holds_files_it_did_not_write(fixture_catalogue, tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(SiteError, match="not empty"):
         build_site(fixture_catalogue, tmp_path)
-    build_site(fixture_catalogue, tmp_path, force=True)
-    assert (tmp_path / "index.html").is_file() and (tmp_path / "keep.txt").read_text() == "mine"
+    with pytest.raises(SiteError, match="not written by"):
+        build_site(fixture_catalogue, tmp_path, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"] and (tmp_path / "keep.txt").read_text() == "mine"
 
 
 @pytest.fixture

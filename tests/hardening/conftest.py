@@ -1,0 +1,1 @@
+from hardening_helpers import small_catalogue  # noqa: F401  (fixture)
