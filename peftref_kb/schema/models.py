@@ -151,6 +151,7 @@ class Citation(Strict):
     venue: str | None = None
     arxiv: str | None = Field(None, pattern=r"^\d{4}\.\d{4,5}(v\d+)?$")
     url: str | None = None
+    venue_checked: str | None = Field(None, description="where and when the venue was checked (e.g. `DBLP and OpenReview, 2026-12: no proceedings version`); required by lint PR110 for an arXiv-only venue older than a year")
 
 
 class PercentRange(Strict):
