@@ -12,7 +12,7 @@ import zlib
 CACHE_FORMAT = 3
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Sources whose change invalidates cached records and facts.
-_FINGERPRINTED = ("schema", os.path.join("graph", "fields.py"), os.path.join("graph", "facts.py"))
+_FINGERPRINTED = ("schema", os.path.join("store", "lint.py"), os.path.join("graph", "fields.py"), os.path.join("graph", "facts.py"))
 
 
 def data_dir(name: str) -> str:

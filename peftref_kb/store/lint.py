@@ -266,6 +266,42 @@ def _insertion_counts_consistent(ctx: LintContext):
                 )
 
 
+def _mentions(text: str, term) -> bool:
+    norm = lambda t: re.sub(r"[\s\-_]+", " ", t.lower())  # noqa: E731
+    text = norm(text)
+    words = {term.value, term.label, *term.synonyms}
+    return any(norm(w) in text for w in words if len(w) > 2)
+
+
+# Fields whose quotes are checked.  The word-level check is crude (a pseudocode line such as `k = l_k * k`
+# states rescaling without naming it), so it runs on the fields where the fact check found quotes cited for a
+# value they do not state, and not on the seed documents' pseudocode, which was checked line by line.
+# Widening it (parameter_adaptation: 15 paper quotes to rework, functional_form: 15) is open work.
+_QUOTE_CHECKED_FIELDS = frozenset({"composition"})
+_SEED_REFS = frozenset({"lialin-2023", "he-2022", "pu-2023", "sabry-belz-2023"})
+
+
+def _quotes_state_values(ctx: LintContext):
+    """A quote cited for a typology value contains a term of that value (its value, label or a synonym)."""
+    from ..schema.vocabulary import VOCABULARIES
+
+    for mid, method in ctx.methods.items():
+        for path, field, claim in _claims(method):
+            vocab_name = _FIELD_VOCABULARY.get(field)
+            source = claim.source
+            if field not in _QUOTE_CHECKED_FIELDS or not source.quote or source.ref in _SEED_REFS or source.ref == "derived":
+                continue
+            vocab = VOCABULARIES[vocab_name]
+            values = [v for v in _values(claim) if v != "unknown"]
+            if values and not any(_mentions(source.quote, vocab.term(v)) for v in values):
+                yield ctx.problem(
+                    mid,
+                    path + ("source", "quote"),
+                    f"the quote does not state {', '.join(values)} (no wording of the term appears in it); quote the sentence that does, or make the source `derived` with reasoning",
+                    "PR113",
+                )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("PR101", "relation-target-exists", "Every relation target is a record in the catalogue.", _relation_targets),
     Rule("PR102", "alias-not-shared", "An alias names exactly one method.", _aliases),
@@ -278,6 +314,7 @@ RULES: tuple[Rule, ...] = (
     Rule("PR109", "vocabulary-text-current", "Text quoted from the vocabulary is still in it; a method a definition names as its example uses that value.", lambda ctx: [*_vocabulary_quotes_current(ctx), *_vocabulary_examples_use_value(ctx)]),
     Rule("PR110", "arxiv-venue-checked", "An arXiv-only venue older than a year records where its publication status was checked.", _arxiv_venue_checked),
     Rule("PR111", "hybrid-matches-classes", "A method with several classes is hybrid, and a hybrid one has several, unless a note says why.", _hybrid_matches_classes),
+    Rule("PR113", "quote-states-value", "A quote cited for a typology value contains a wording of that value; otherwise the source is `derived`.", _quotes_state_values),
     Rule("PR112", "insertion-count-consistent", "The same placement has the same number of insertions in every record.", _insertion_counts_consistent),
 )
 
