@@ -326,6 +326,70 @@ INFERENCE_OVERHEAD = Vocabulary(
     ),
 )
 
+# --- Training recipe: facts that tell members of one family apart ------------------------
+# The typology above says where a module sits and what it computes; these say how it is
+# initialised and trained, which is what separates PiSSA, LoftQ, LoRA+ or AdaLoRA from LoRA.
+
+INITIALISATION = Vocabulary(
+    "initialisation",
+    "Initialisation",
+    "How the trainable parameters are initialised.",
+    (
+        _t("zero-update", "zero update", "The update starts at zero (e.g. a random down-projection and a zero up-projection), so the adapted model starts as the base model.", "ours", ("zero init", "lora init", "identity at init")),
+        _t("random", "random", "Trainable parameters are drawn at random and the update is not zero at the start.", "ours", ("random init",)),
+        _t("weight-svd", "SVD of the weight", "The factors are set from the principal singular vectors and values of the pre-trained weight, and the residual stays frozen (PiSSA).", "ours", ("principal components", "svd init", "pissa")),
+        _t("weight-orthonormal", "orthonormal basis of the weight", "The factors are set from a QR (orthonormal) decomposition of the pre-trained weight (OLoRA).", "ours", ("qr init", "orthonormal init")),
+        _t("data-driven", "data-driven", "The factors are set from statistics of activations or gradients on task data (EVA, CorDA, LoRA-GA).", "ours", ("activation-aware", "gradient-based init", "data-aware")),
+        _t("quantisation-aware", "quantisation-aware", "The factors are set so that quantised base plus update approximates the full-precision weight (LoftQ).", "ours", ("quantization-aware", "loftq init")),
+        UNKNOWN,
+    ),
+)
+
+BASE_WEIGHTS = Vocabulary(
+    "base_weights",
+    "Base weights",
+    "The precision in which the frozen pre-trained weights are kept during training.",
+    (
+        _t("full-precision", "full precision", "The frozen weights keep their trained precision (16 or 32 bit).", "ours", ("fp16", "bf16", "unquantised")),
+        _t("quantised", "quantised", "The frozen weights are quantised (e.g. to 4 bit) and dequantised on the fly (QLoRA).", "ours", ("quantized", "4-bit", "nf4")),
+        UNKNOWN,
+    ),
+)
+
+OPTIMISATION = Vocabulary(
+    "optimisation",
+    "Optimisation recipe",
+    "What the method changes in the optimiser or learning rates, if anything.",
+    (
+        _t("standard", "standard", "One optimiser and learning rate for all trainable parameters.", "ours", ("default optimiser",)),
+        _t("per-factor-learning-rates", "per-factor learning rates", "Different learning rates for the factors of one update (LoRA+: the up-projection learns faster).", "ours", ("lora+", "learning rate ratio")),
+        _t("scaling-rule", "rank-dependent scaling", "The update's scale factor depends on the rank in a prescribed way (rsLoRA: α/√r).", "ours", ("rank-stabilised scaling",)),
+        UNKNOWN,
+    ),
+)
+
+RANK_ALLOCATION = Vocabulary(
+    "rank_allocation",
+    "Rank allocation",
+    "How the rank (capacity) of the update is distributed over the adapted matrices.",
+    (
+        _t("fixed", "fixed", "Every adapted matrix gets the same, preset rank.", "ours", ("uniform", "constant rank")),
+        _t("adaptive", "adaptive", "Rank is reallocated across matrices during training by an importance score (AdaLoRA).", "ours", ("budget allocation", "rank pruning", "dynamic rank")),
+        UNKNOWN,
+    ),
+)
+
+REGULARISER = Vocabulary(
+    "regulariser",
+    "Regulariser",
+    "An extra training loss or constraint the method adds.",
+    (
+        _t("none", "none", "No extra loss term.", "ours", ("no regulariser",)),
+        _t("orthogonality", "orthogonality penalty", "A penalty keeps the singular-vector factors orthogonal (AdaLoRA).", "ours", ("orthogonal regularisation",)),
+        UNKNOWN,
+    ),
+)
+
 # --- Positions in the reference Transformer -------------------------------------------
 
 _ATTN_KINDS = {
@@ -431,6 +495,11 @@ VOCABULARIES: dict[str, Vocabulary] = {
         POSITION,
         RELATION,
         METHOD_KIND,
+        INITIALISATION,
+        BASE_WEIGHTS,
+        OPTIMISATION,
+        RANK_ALLOCATION,
+        REGULARISER,
     )
 }
 

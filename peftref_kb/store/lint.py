@@ -154,6 +154,7 @@ _FIELD_VOCABULARY = {
     "number_of_insertions": "number_of_insertions", "integration_form": "integration_form", "workspace": "workspace",
     "functional_form": "functional_form", "modified_representation": "modified_representation", "composition": "composition",
     "classes": "lialin_class", "inference_overhead": "inference_overhead", "positions": "position",
+    "initialisation": "initialisation", "base_weights": "base_weights", "optimisation": "optimisation", "rank_allocation": "rank_allocation", "regulariser": "regulariser",
 }
 
 
