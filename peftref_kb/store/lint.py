@@ -303,6 +303,25 @@ def _quotes_state_values(ctx: LintContext):
                 )
 
 
+def _variants_differ(ctx: LintContext):
+    """A record declared a variant of (or derived from) another that the typology and recipe facts cannot tell apart
+    must say in the relation's note what differs; otherwise `diff`/`similar` report "differs in: nothing"."""
+    from ..graph.diff import diff_methods
+
+    for mid, method in ctx.methods.items():
+        for i, rel in enumerate(method.relations):
+            target = ctx.methods.get(rel.target)
+            if rel.type not in ("variant-of", "derived-from") or target is None or rel.note:
+                continue
+            if diff_methods(method, target).distance == 0:
+                yield ctx.problem(
+                    mid,
+                    ("relations", i),
+                    f"{mid} is at distance 0 from {rel.target}: no typology or recipe fact tells them apart; add the fact that differs (e.g. recipe.initialisation) or say in this relation's `note` what differs",
+                    "PR114",
+                )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("PR101", "relation-target-exists", "Every relation target is a record in the catalogue.", _relation_targets),
     Rule("PR102", "alias-not-shared", "An alias names exactly one method.", _aliases),
@@ -316,6 +335,7 @@ RULES: tuple[Rule, ...] = (
     Rule("PR110", "arxiv-venue-checked", "An arXiv-only venue older than a year records where its publication status was checked.", _arxiv_venue_checked),
     Rule("PR111", "hybrid-matches-classes", "A method with several classes is hybrid, and a hybrid one has several, unless a note says why.", _hybrid_matches_classes),
     Rule("PR113", "quote-states-value", "A quote cited for a typology value contains a wording of that value; otherwise the source is `derived`.", _quotes_state_values),
+    Rule("PR114", "variant-distinguishable", "A variant at typology distance 0 from its target says in the relation's note what differs.", _variants_differ),
     Rule("PR112", "insertion-count-consistent", "The same placement has the same number of insertions in every record.", _insertion_counts_consistent),
 )
 
