@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
     app.command("fmt")(fmt)
     app.command("schema")(schema)
+    app.command("coverage")(coverage)
 
 
 @handle_errors
@@ -134,3 +135,24 @@ def schema(
     if check and stale:
         raise UserError(f"{', '.join(stale)} in {directory} are out of date; run `peftref schema`")
     err(("out of date: " if check else "wrote: ") + ", ".join(stale) if stale else f"{directory} is up to date")
+
+
+@handle_errors
+def coverage(catalogue: CatalogueOption = None, json: JsonOption = False) -> None:
+    """Records, executable records, records with a version-checked library crosswalk, and the methods that installed
+    peft (PeftType) and AdapterHub adapters (config classes, read from source) list but no record maps."""
+    from ..store.coverage import coverage as compute
+
+    report = compute(load(catalogue))
+    if json:
+        emit_json(report)
+        return
+    out = console()
+    out.print(f"records: {report['records']} ({report['methods']} methods)  executable: {report['executable']}  crosswalk checked against a library version: {report['crosswalk_checked']}")
+    for library in ("peft", "adapters"):
+        part = report[library]
+        if part["source"] is None:
+            out.print(f"{library}: not installed here, not compared")
+        else:
+            out.print(f"{library}: {part['listed']} listed, missing here: {', '.join(part['missing']) or 'none'}")
+    out.print(f"peft-atlas: {report['peft_atlas']['records_with_id']} records carry an id; {report['peft_atlas']['note']}")

@@ -99,6 +99,10 @@ def _rows(fields: list[F.Field], ma: dict, ca: dict | None, mb: dict, cb: dict |
     rows, total, weight = [], 0.0, 0.0
     for fld in fields:
         va, vb = get(ma, fld, ca), get(mb, fld, cb)
+        if fld.optional and not (va and vb):
+            if va or vb:  # stated by one record only: shown, not counted (an unstated fact is not a difference)
+                rows.append(Row(fld.name, _display(va) if va else None, _display(vb) if vb else None, 0.0))
+            continue
         d = _jaccard(_comparable(fld, va), _comparable(fld, vb))
         rows.append(Row(fld.name, _display(va), _display(vb), d))
         total += fld.weight * d

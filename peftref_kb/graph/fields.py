@@ -13,9 +13,9 @@ from ..schema.vocabulary import VOCABULARIES
 class Field:
     """A queryable field (plain class: imported by the fast query path)."""
 
-    __slots__ = ("name", "level", "kind", "vocabulary", "cues", "weight", "verbs")
+    __slots__ = ("name", "level", "kind", "vocabulary", "cues", "weight", "verbs", "optional")
 
-    def __init__(self, name: str, level: str, kind: str, vocabulary: str | None = None, cues: tuple = (), weight: float = 1.0, verbs: tuple = ()):
+    def __init__(self, name: str, level: str, kind: str, vocabulary: str | None = None, cues: tuple = (), weight: float = 1.0, verbs: tuple = (), optional: bool = False):
         self.name = name  # canonical dotted path, relative to the method or to a component
         self.level = level  # "method" or "component"
         self.kind = kind  # "enum", "bool", "number", "range", "text", "position"
@@ -23,6 +23,7 @@ class Field:
         self.cues = cues  # words that name the field in plain language
         self.weight = weight  # contribution to the typology distance (0 = not compared)
         self.verbs = verbs  # verbs that name the field ("insert" -> insertion form); ignored when no value follows
+        self.optional = optional  # a record may leave it unstated; then diff/similar do not compare it
 
     def __repr__(self) -> str:
         return f"Field({self.name!r})"
@@ -56,6 +57,11 @@ FIELDS: tuple[Field, ...] = (
     # "type:target" pairs, e.g. variant-of:lora (see values())
     Field("relations", "method", "relation", None, (), 0),
     Field("implementations.library", "method", "text", None, ("library", "implemented in"), 0),
+    Field("recipe.initialisation", "method", "enum", "initialisation", ("initialisation", "initialization", "init", "initialised", "initialized"), optional=True),
+    Field("recipe.base_weights", "method", "enum", "base_weights", ("base weights", "quantisation", "quantization", "base precision"), optional=True),
+    Field("recipe.optimisation", "method", "enum", "optimisation", ("optimisation", "optimization", "optimiser", "optimizer", "learning rate"), optional=True),
+    Field("recipe.rank_allocation", "method", "enum", "rank_allocation", ("rank allocation", "rank budget"), optional=True),
+    Field("recipe.regulariser", "method", "enum", "regulariser", ("regulariser", "regularizer", "regularisation", "regularization"), optional=True),
     # -- component level (PEFT-Ref typology, He et al. unified view, positions) ---------------
     Field("positions", "component", "position", "position", ("position", "positions", "acts on", "location", "where"), 2.0,
           verbs=("train", "tune", "update", "adapt", "target", "finetune", "act on", "modify")),

@@ -477,14 +477,23 @@ def _hyperparameters(method, overrides: Mapping[str, Any]) -> dict[str, dict[str
     return result
 
 
+def _default_positions(component) -> list[str]:
+    """Where a component runs by default: its canonical positions, or — where the method's own placement is
+    unknown — the first alternative (a library's default, recorded as such), so the module still runs somewhere stated."""
+    claim = component.positions
+    if list(claim.value) == ["unknown"] and claim.alternatives:
+        return list(claim.alternatives[0].value)
+    return list(claim.value)
+
+
 def _positions(method, at: Any) -> dict[str, list[str]]:
     if at is None:
-        return {c.id: list(c.positions.value) for c in method.components}
+        return {c.id: _default_positions(c) for c in method.components}
     if isinstance(at, Mapping):
         unknown = set(at) - {c.id for c in method.components}
         if unknown:
             raise InstantiationError(f"`at` names unknown components {', '.join(sorted(unknown))}")
-        return {c.id: list(at.get(c.id, c.positions.value)) for c in method.components}
+        return {c.id: list(at.get(c.id, _default_positions(c))) for c in method.components}
     if isinstance(at, str):
         at = [at]
     return {c.id: list(at) for c in method.components}

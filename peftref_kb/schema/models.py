@@ -38,6 +38,11 @@ InferenceOverhead = make_enum(VOCABULARIES["inference_overhead"])
 Position = make_enum(VOCABULARIES["position"])
 RelationType = make_enum(VOCABULARIES["relation"])
 MethodKind = make_enum(VOCABULARIES["method_kind"])
+Initialisation = make_enum(VOCABULARIES["initialisation"])
+BaseWeights = make_enum(VOCABULARIES["base_weights"])
+Optimisation = make_enum(VOCABULARIES["optimisation"])
+RankAllocation = make_enum(VOCABULARIES["rank_allocation"])
+Regulariser = make_enum(VOCABULARIES["regulariser"])
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SEED_TABLES = (
@@ -142,6 +147,11 @@ BoolClaim = _claim("Bool", bool)
 YesNoClaim = _claim("YesNo", YesNo)
 InferenceOverheadClaim = _claim("InferenceOverhead", InferenceOverhead)
 TextClaim = _claim("Text", str)
+InitialisationClaim = _claim("Initialisation", Initialisation)
+BaseWeightsClaim = _claim("BaseWeights", BaseWeights)
+OptimisationClaim = _claim("Optimisation", Optimisation)
+RankAllocationClaim = _claim("RankAllocation", RankAllocation)
+RegulariserClaim = _claim("Regulariser", Regulariser)
 
 
 class Citation(Strict):
@@ -151,6 +161,7 @@ class Citation(Strict):
     venue: str | None = None
     arxiv: str | None = Field(None, pattern=r"^\d{4}\.\d{4,5}(v\d+)?$")
     url: str | None = None
+    venue_checked: str | None = Field(None, description="where and when the venue was checked (e.g. `DBLP and OpenReview, 2026-12: no proceedings version`); required by lint PR110 for an arXiv-only venue older than a year")
 
 
 class PercentRange(Strict):
@@ -310,6 +321,17 @@ class Efficiency(Strict):
     inference_overhead: InferenceOverheadClaim
 
 
+class Recipe(Strict):
+    """How the method is initialised and trained: the facts that tell members of one family apart
+    (PiSSA or LoftQ from LoRA).  Each is optional; an absent fact is not stated by the record."""
+
+    initialisation: InitialisationClaim | None = None
+    base_weights: BaseWeightsClaim | None = None
+    optimisation: OptimisationClaim | None = None
+    rank_allocation: RankAllocationClaim | None = None
+    regulariser: RegulariserClaim | None = None
+
+
 class EvaluatedOn(Strict):
     lt_1b: YesNo
     lt_20b: YesNo
@@ -375,6 +397,7 @@ class Method(Strict):
     efficiency: Efficiency
     scale: Scale = Field(default_factory=Scale)
     components: list[Component] = Field(min_length=1)
+    recipe: Recipe | None = Field(None, description="initialisation, base-weight precision, optimiser, rank allocation and regulariser, where the paper defines them")
     relations: list[Relation] = Field(default_factory=list)
     references: dict[str, Citation] = Field(default_factory=dict, description="other papers cited by `source.ref`")
     seed_tables: dict[SeedTable, SeedRow] = Field(default_factory=dict)

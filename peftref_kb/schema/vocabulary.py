@@ -155,7 +155,7 @@ INSERTION_FORM = Vocabulary(
         _t("sequential", "Sequential", "The module takes the output h of a component and replaces it with a function of h (input and output are both h).", "he-2022 §3.2", ("serial", "series", "in series", "sequentially")),
         _t("parallel", "Parallel", "The module reads the input x of a component and its output is composed with the component's output h, bypassing the component.", "he-2022 §3.2", ("side", "in parallel", "bypass")),
         _t("prepended", "Prepended", "Trainable vectors are concatenated in front of the sequence (input embeddings or keys/values); He et al. show this is equivalent to a gated parallel module.", "ours", ("prepend", "prefix", "concatenated")),
-        _t("interleaved", "Interleaved", "Trainable vectors are placed at chosen positions inside the input sequence (a prompt template), not only in front of it.", "ours", ("template", "inside the input")),
+        _t("interleaved", "Interleaved", "Trainable vectors are placed at chosen positions inside the input sequence (a prompt template, as in P-Tuning), not only in front of it.", "ours", ("template", "inside the input")),
         _t("in-place", "In-place", "No module is inserted: existing weights are updated or reparametrised in place.", "ours", ("none", "no insertion", "no module")),
         _t("side-network", "Side network", "A separate network runs beside the backbone and reads its hidden states; the backbone's own computation is unchanged.", "ours", ("ladder", "side tuning")),
         _t("training-procedure", "Training procedure", "Nothing is inserted into the model: the method changes the optimiser, gradient, quantisation or initialisation of training.", "ours", ("optimizer", "optimiser", "recipe")),
@@ -321,7 +321,71 @@ INFERENCE_OVERHEAD = Vocabulary(
         _t("extra-linear-layer", "Extra linear layer", "An extra linear layer per insertion.", "lialin-2023 Table 1", ("extra linear layer",)),
         _t("extra-gating", "Extra gating", "Extra element-wise gating/scaling operations.", "lialin-2023 Table 1", ("extra gating",)),
         _t("extra-decoder", "Extra decoder", "An extra (side) decoder network runs at inference.", "lialin-2023 Table 1", ("extra decoder",)),
-        _t("extra-attention", "Extra attention", "An extra (small) attention module runs at every insertion. Not a Table 1 wording: for methods the table does not cover.", "ours", ("extra attention",)),
+        _t("extra-attention", "Extra attention", "An extra (small) attention module runs at every insertion (Tiny-Attention Adapter). Not a Table 1 wording: for methods the table does not cover.", "ours", ("extra attention",)),
+        UNKNOWN,
+    ),
+)
+
+# --- Training recipe: facts that tell members of one family apart ------------------------
+# The typology above says where a module sits and what it computes; these say how it is
+# initialised and trained, which is what separates PiSSA, LoftQ, LoRA+ or AdaLoRA from LoRA.
+
+INITIALISATION = Vocabulary(
+    "initialisation",
+    "Initialisation",
+    "How the trainable parameters are initialised.",
+    (
+        _t("zero-update", "zero update", "The update starts at zero (e.g. a random down-projection and a zero up-projection), so the adapted model starts as the base model.", "ours", ("zero init", "lora init", "identity at init")),
+        _t("random", "random", "Trainable parameters are drawn at random and the update is not zero at the start.", "ours", ("random init",)),
+        _t("weight-svd", "SVD of the weight", "The factors are set from the principal singular vectors and values of the pre-trained weight, and the residual stays frozen (PiSSA).", "ours", ("principal components", "svd init", "pissa")),
+        _t("weight-orthonormal", "orthonormal basis of the weight", "The factors are set from a QR (orthonormal) decomposition of the pre-trained weight (OLoRA).", "ours", ("qr init", "orthonormal init")),
+        _t("data-driven", "data-driven", "The factors are set from statistics of activations or gradients on task data (EVA, CorDA, LoRA-GA).", "ours", ("activation-aware", "gradient-based init", "data-aware")),
+        _t("quantisation-aware", "quantisation-aware", "The factors are set so that quantised base plus update approximates the full-precision weight (LoftQ).", "ours", ("quantization-aware", "loftq init")),
+        UNKNOWN,
+    ),
+)
+
+BASE_WEIGHTS = Vocabulary(
+    "base_weights",
+    "Base weights",
+    "The precision in which the frozen pre-trained weights are kept during training.",
+    (
+        _t("full-precision", "full precision", "The frozen weights keep their trained precision (16 or 32 bit).", "ours", ("fp16", "bf16", "unquantised")),
+        _t("quantised", "quantised", "The frozen weights are quantised (e.g. to 4 bit) and dequantised on the fly (QLoRA).", "ours", ("quantized", "4-bit", "nf4")),
+        UNKNOWN,
+    ),
+)
+
+OPTIMISATION = Vocabulary(
+    "optimisation",
+    "Optimisation recipe",
+    "What the method changes in the optimiser or learning rates, if anything.",
+    (
+        _t("standard", "standard", "One optimiser and learning rate for all trainable parameters.", "ours", ("default optimiser",)),
+        _t("per-factor-learning-rates", "per-factor learning rates", "Different learning rates for the factors of one update (LoRA+: the up-projection learns faster).", "ours", ("lora+", "learning rate ratio")),
+        _t("scaling-rule", "rank-dependent scaling", "The update's scale factor depends on the rank in a prescribed way (rsLoRA: α/√r).", "ours", ("rank-stabilised scaling",)),
+        UNKNOWN,
+    ),
+)
+
+RANK_ALLOCATION = Vocabulary(
+    "rank_allocation",
+    "Rank allocation",
+    "How the rank (capacity) of the update is distributed over the adapted matrices.",
+    (
+        _t("fixed", "fixed", "Every adapted matrix gets the same, preset rank.", "ours", ("uniform", "constant rank")),
+        _t("adaptive", "adaptive", "Rank is reallocated across matrices during training by an importance score (AdaLoRA).", "ours", ("budget allocation", "rank pruning", "dynamic rank")),
+        UNKNOWN,
+    ),
+)
+
+REGULARISER = Vocabulary(
+    "regulariser",
+    "Regulariser",
+    "An extra training loss or constraint the method adds.",
+    (
+        _t("none", "none", "No extra loss term.", "ours", ("no regulariser",)),
+        _t("orthogonality", "orthogonality penalty", "A penalty keeps the singular-vector factors orthogonal (AdaLoRA).", "ours", ("orthogonal regularisation",)),
         UNKNOWN,
     ),
 )
@@ -344,7 +408,7 @@ _ATTN_PARTS = {
 
 def _positions() -> tuple[Term, ...]:
     terms = [
-        _t("embedding", "embedding", "The input embedding layer (soft prompts are prepended here).", "lialin-2023 §2", ("embeddings", "input layer", "input embeddings", "embedding layer"), family="embedding", kind="layer"),
+        _t("embedding", "embedding", "The input embedding layer (soft prompts are prepended here).", "ours", ("embeddings", "input layer", "input embeddings", "embedding layer"), family="embedding", kind="layer"),
     ]
     for kind, (label, scope, syn) in _ATTN_KINDS.items():
         for part, (what, part_syn) in _ATTN_PARTS.items():
@@ -355,7 +419,7 @@ def _positions() -> tuple[Term, ...]:
                     value,
                     f"{label}{' ' + part[1:].upper() if part else ''}",
                     f"{what[0].upper() + what[1:]} in {scope}.",
-                    "lialin-2023 §2" if kind == "attn" else "ours",
+                    "he-2022 §2.1" if kind == "attn" else "ours",
                     synonyms + (tuple(part_syn) if kind == "attn" else ()),
                     family="attention",
                     attention=kind,
@@ -364,10 +428,10 @@ def _positions() -> tuple[Term, ...]:
                 )
             )
     terms += [
-        _t("ffn.in", "FFN in", "The first FFN projection (W_1 / up-projection; the gate and up projections of gated FFNs).", "lialin-2023 §2", ("ffn input", "w_1", "fc1", "up_proj", "wi", "intermediate"), family="ffn", part="in", kind="projection"),
+        _t("ffn.in", "FFN in", "The first FFN projection (W_1 / up-projection; the gate and up projections of gated FFNs).", "he-2022 §2.1", ("ffn input", "w_1", "fc1", "up_proj", "wi", "intermediate"), family="ffn", part="in", kind="projection"),
         _t("ffn.hidden", "FFN hidden", "The FFN's intermediate activation (after the nonlinearity, before W_2).", "ours", ("ffn activation", "ffn intermediate activation"), family="ffn", part="hidden", kind="activation"),
-        _t("ffn.out", "FFN out", "The second FFN projection (W_2 / down-projection).", "lialin-2023 §2", ("ffn output projection", "w_2", "fc2", "down_proj", "wo"), family="ffn", part="out", kind="projection"),
-        _t("ffn", "FFN", "The output of the feed-forward sub-layer.", "lialin-2023 §2", ("feed-forward", "feedforward", "feed forward", "mlp", "ffn layer", "ffn sub-layer", "feed-forward layer", "feed-forward network", "feed-forward sub-layer", "mlp layer"), family="ffn", part="output", kind="sublayer"),
+        _t("ffn.out", "FFN out", "The second FFN projection (W_2 / down-projection).", "he-2022 §2.1", ("ffn output projection", "w_2", "fc2", "down_proj", "wo"), family="ffn", part="out", kind="projection"),
+        _t("ffn", "FFN", "The output of the feed-forward sub-layer.", "he-2022 §2.1", ("feed-forward", "feedforward", "feed forward", "mlp", "ffn layer", "ffn sub-layer", "feed-forward layer", "feed-forward network", "feed-forward sub-layer", "mlp layer"), family="ffn", part="output", kind="sublayer"),
         _t("block", "block", "The output of a whole Transformer layer.", "ours", ("layer", "transformer block", "layer output"), family="block", kind="layer"),
         _t("layer_norm", "layer norm", "The layer-normalisation parameters of every sub-layer.", "ours", ("layernorm", "ln", "layer normalization"), family="layer_norm", kind="parameters"),
         _t("params.bias", "all bias terms", "Every bias vector in the model (a whole-model parameter group).", "ours", ("bias", "biases", "bias terms"), family="params", kind="parameters"),
@@ -431,6 +495,11 @@ VOCABULARIES: dict[str, Vocabulary] = {
         POSITION,
         RELATION,
         METHOD_KIND,
+        INITIALISATION,
+        BASE_WEIGHTS,
+        OPTIMISATION,
+        RANK_ALLOCATION,
+        REGULARISER,
     )
 }
 

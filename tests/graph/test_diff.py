@@ -53,3 +53,34 @@ def test_cli_diff_and_similar_json():
     assert len(data) == 2 and {"id", "distance", "differs"} <= set(data[0])
     proc = subprocess.run([sys.executable, "-m", "peftref_kb", "diff", "lora", "lorra"], capture_output=True, text=True)
     assert proc.returncode == 1 and "did you mean lora" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- recipe facts tell family members apart (issue 17) ------------------------------------------
+
+def test_lora_initialisation_variants_are_not_identical_to_lora(catalogue):
+    from peftref_kb.graph.diff import diff_facts
+
+    facts = catalogue.facts
+    for other, fld in (("pissa", "recipe.initialisation"), ("olora", "recipe.initialisation"), ("eva", "recipe.initialisation"),
+                       ("corda", "recipe.initialisation"), ("loftq", "recipe.base_weights"), ("qlora", "recipe.base_weights"),
+                       ("lora-plus", "recipe.optimisation"), ("adalora", "recipe.rank_allocation")):
+        d = diff_facts(facts["lora"], facts[other])
+        assert d.distance > 0, other
+        assert fld in d.differing(), (other, d.differing())
+
+
+def test_an_unstated_recipe_fact_is_not_a_difference(catalogue):
+    """LoRA+ states only its optimiser: LoRA's initialisation is not counted against it, its optimiser is."""
+    from peftref_kb.graph.diff import diff_facts
+
+    d = diff_facts(catalogue.facts["lora"], catalogue.facts["lora-plus"])
+    differing = d.differing()
+    assert "recipe.optimisation" in differing
+    assert "recipe.initialisation" not in differing
+    row = next(r for r in d.method_rows if r.field == "recipe.initialisation")
+    assert (row.a, row.b, row.distance) == ("zero-update", None, 0.0)
+
+
+def test_recipe_fields_are_queryable(catalogue):
+    hits = set(catalogue.query("initialisation = data-driven").ids)
+    assert {"eva", "corda", "lora-ga"} <= hits and "lora" not in hits
