@@ -131,6 +131,12 @@ class InstantiationReport:
     def remove(self) -> None:
         self._live().remove()
 
+    def save_pretrained(self, directory, format: str = "peftref", overwrite: bool = False):
+        """Write the adapter (``format="peftref"`` or ``"peft"``); see :mod:`~peftref_kb.reference.checkpoint`."""
+        from .checkpoint import save_pretrained
+
+        return save_pretrained(self, directory, format=format, overwrite=overwrite)
+
     def _live(self) -> "Injection":
         if self.handle is None:
             raise InstantiationError("this report comes from a dry run; nothing was injected")
@@ -149,6 +155,7 @@ class Injection:
         self.prefixes: list[tuple[nn.Module, nn.Module]] = []
         self.modules: list[nn.Module] = []
         self.requires_grad: dict[str, bool] = {}
+        self.tables: dict[str, SlotTable] = {}  # component id -> the slots it was built on (checkpoint.py saves them)
 
     def mergeable_modules(self) -> list[MergeableMixin]:
         return [m for m in self.modules if isinstance(m, MergeableMixin)]
@@ -504,6 +511,7 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
 
     live = Injection(model, name)
     live.requires_grad = {n: p.requires_grad for n, p in model.named_parameters()}
+    live.tables = {component.id: table for component, table, _ in built}
     for param in model.parameters():
         param.requires_grad_(False)
     container = nn.ModuleDict()

@@ -1,0 +1,184 @@
+"""Saving trained adapters and loading them back: our format, and HF peft's format in both directions.
+
+Every case trains a few steps (so no tensor is at its initial value), saves, loads onto a fresh base model and
+compares logits (fp32, max |Δ| ≤ 1e-5) with the model that was saved.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from matrix import catalogue
+from peftref_kb import load_adapter
+from peftref_kb.reference import instantiate
+from peftref_kb.reference.checkpoint import CheckpointError, MANIFEST, gather
+from peftref_kb.reference.export import NoEquivalent
+
+from tiny_models import build, inputs
+
+ATOL = 1e-5
+
+
+def logits(model, batch):
+    with torch.no_grad():
+        out = model(**batch)
+    return out.logits if hasattr(out, "logits") else out.last_hidden_state
+
+
+def differs(a, b):
+    return a.shape != b.shape or not torch.allclose(a, b, atol=ATOL)
+
+
+def train(model, batch, steps=3, seed=0):
+    """A few SGD steps on a fixed random objective; every adapter tensor moves away from its initial value."""
+    torch.manual_seed(seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.SGD(params, lr=0.5)
+    model.train()
+    for _ in range(steps):
+        optimiser.zero_grad()
+        out = model(**batch)
+        h = out.logits if hasattr(out, "logits") else out.last_hidden_state
+        (h * torch.randn(h.shape, generator=torch.Generator().manual_seed(5))).sum().backward()
+        optimiser.step()
+    model.eval()
+
+
+OWN_CASES = [("lora", "llama", {"r": 4, "alpha": 8}), ("rslora", "llama", {"r": 4, "alpha": 8}), ("ia3", "t5", {}),
+             ("prompt-tuning", "llama", {"l": 3}), ("dora", "bert", {"r": 4, "alpha": 8}), ("lora", "gpt2", {"r": 4, "alpha": 8}),
+             ("prefix-tuning", "bart", {"l": 3, "reparam_hidden": 8})]
+
+
+@pytest.mark.parametrize("record,arch,hps", OWN_CASES)
+def test_own_format_round_trip(tmp_path, record, arch, hps):
+    model = build(arch, head=True)
+    batch = inputs(arch)
+    report = instantiate(catalogue()[record], model, **hps)
+    train(model, batch)
+    expected = logits(model, batch)
+    report.save_pretrained(tmp_path / "out")
+    data = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert data["method_id"] == record and data["components"][0]["slots"]
+    fresh = build(arch, head=True)
+    assert differs(logits(fresh, batch), expected)
+    loaded = load_adapter(fresh, tmp_path / "out")
+    torch.testing.assert_close(logits(fresh, batch), expected, rtol=0, atol=ATOL)
+    assert loaded.trainable_params == report.trainable_params
+
+
+def test_own_format_keeps_layer_selection_and_positions(tmp_path):
+    model = build("llama", head=True)
+    report = instantiate(catalogue()["lora"], model, at=["attn.q", "ffn.out"], r=2, gate=False)
+    train(model, inputs("llama"))
+    report.save_pretrained(tmp_path)
+    fresh = build("llama", head=True)
+    loaded = load_adapter(fresh, tmp_path)
+    assert [s.paths for s in loaded.components[0].slots] == [s.paths for s in report.components[0].slots]
+    torch.testing.assert_close(logits(fresh, inputs("llama")), logits(model, inputs("llama")), rtol=0, atol=ATOL)
+
+
+def test_never_writes_into_a_foreign_non_empty_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    model = build("llama")
+    report = instantiate(catalogue()["lora"], model, r=2)
+    with pytest.raises(CheckpointError, match="not empty and was not written by peftref"):
+        report.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    report.save_pretrained(tmp_path, overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    report.save_pretrained(tmp_path)  # ours now: rewriting it needs no flag
+
+
+def test_load_refuses_a_mismatched_model(tmp_path):
+    report = instantiate(catalogue()["lora"], build("llama"), r=2)
+    report.save_pretrained(tmp_path)
+    with pytest.raises(Exception):
+        load_adapter(build("bert"), tmp_path)
+
+
+def test_gather_plain_tensor_is_a_cpu_copy():
+    t = torch.arange(4.0)
+    g = gather(t)
+    assert torch.equal(g, t) and g.device.type == "cpu"
+
+
+# -- HF peft -------------------------------------------------------------------------------------
+
+peft = pytest.importorskip("peft")
+
+PEFT_CASES = [
+    ("lora", "llama", {"r": 4, "alpha": 8}),
+    ("lora", "bert", {"r": 4, "alpha": 8}),
+    ("lora", "t5", {"r": 4, "alpha": 8}),
+    ("rslora", "llama", {"r": 4, "alpha": 8}),
+    ("dora", "llama", {"r": 4, "alpha": 8}),
+    ("dora", "bert", {"r": 4, "alpha": 8}),
+    ("ia3", "t5", {}),
+    ("ia3", "llama", {}),
+    ("loha", "llama", {"r": 4, "alpha": 8}),
+    ("oft", "bert", {"oft_block_size": 8}),
+    ("prompt-tuning", "llama", {"l": 3}),
+    ("prompt-tuning", "t5", {"l": 3}),
+]
+
+
+@pytest.mark.parametrize("record,arch,hps", PEFT_CASES)
+def test_ours_to_peft_and_back(tmp_path, record, arch, hps):
+    model = build(arch, head=True)
+    batch = inputs(arch)
+    report = instantiate(catalogue()[record], model, **hps)
+    train(model, batch)
+    expected = logits(model, batch)
+    report.save_pretrained(tmp_path, format="peft")
+    theirs = peft.PeftModel.from_pretrained(build(arch, head=True), str(tmp_path)).eval()
+    assert differs(logits(build(arch, head=True), batch), expected)
+    torch.testing.assert_close(logits(theirs, batch), expected, rtol=0, atol=ATOL)
+    fresh = build(arch, head=True)
+    load_adapter(fresh, tmp_path)
+    torch.testing.assert_close(logits(fresh, batch), expected, rtol=0, atol=ATOL)
+
+
+def _peft_config(record, arch):
+    from tiny_models import peft_task_type
+
+    task = peft_task_type(arch) if record == "prompt-tuning" else None
+    return {
+        "lora": lambda: peft.LoraConfig(r=4, lora_alpha=8, task_type=task),
+        "rslora": lambda: peft.LoraConfig(r=4, lora_alpha=8, use_rslora=True, task_type=task),
+        "dora": lambda: peft.LoraConfig(r=4, lora_alpha=8, use_dora=True, task_type=task),
+        "ia3": lambda: peft.IA3Config(task_type=task),
+        "loha": lambda: peft.LoHaConfig(r=4, alpha=8, task_type=task),
+        "prompt-tuning": lambda: peft.PromptTuningConfig(num_virtual_tokens=3, task_type=task, num_transformer_submodules=1),
+    }[record]()
+
+
+@pytest.mark.parametrize("record,arch", [("lora", "llama"), ("rslora", "llama"), ("dora", "bert"), ("ia3", "t5"), ("loha", "llama"), ("prompt-tuning", "llama")])
+def test_trained_in_peft_loads_into_ours(tmp_path, record, arch):
+    batch = inputs(arch)
+    theirs = peft.get_peft_model(build(arch, head=True), _peft_config(record, arch))
+    train(theirs, batch)
+    expected = logits(theirs, batch)
+    theirs.save_pretrained(str(tmp_path))
+    fresh = build(arch, head=True)
+    report = load_adapter(fresh, tmp_path)
+    assert report.method_id == record
+    torch.testing.assert_close(logits(fresh, batch), expected, rtol=0, atol=ATOL)
+
+
+def test_peft_export_refuses_fused_projections_naming_why(tmp_path):
+    report = instantiate(catalogue()["lora"], build("gpt2", head=True), r=4)
+    with pytest.raises(NoEquivalent, match="fused projection"):
+        report.save_pretrained(tmp_path, format="peft")
+    assert not any(tmp_path.iterdir())
+
+
+def test_peft_adapter_with_other_targets_is_refused_not_silently_dropped(tmp_path):
+    theirs = peft.get_peft_model(build("llama", head=True), peft.LoraConfig(r=4, target_modules=["q_proj", "k_proj", "v_proj"]))
+    theirs.save_pretrained(str(tmp_path))
+    with pytest.raises(CheckpointError, match="k_proj"):
+        load_adapter(build("llama", head=True), tmp_path)
+    fresh = build("llama", head=True)
+    load_adapter(fresh, tmp_path, at=["attn.q", "attn.k", "attn.v"])
