@@ -131,6 +131,10 @@ class InstantiationReport:
     def remove(self) -> None:
         self._live().remove()
 
+    def merge_and_unload(self):
+        """The base model with the adapter merged into its weights, no hooks or added modules (mergeable records only)."""
+        return self._live().merge_and_unload()
+
     def save_pretrained(self, directory, format: str = "peftref", overwrite: bool = False):
         """Write the adapter (``format="peftref"`` or ``"peft"``); see :mod:`~peftref_kb.reference.checkpoint`."""
         from .checkpoint import save_pretrained
@@ -174,7 +178,22 @@ class Injection:
                 module.unmerge()
 
     def remove(self) -> None:
-        self.unmerge()
+        """Take the adapter out again.  Refuses while merged: that would silently revert the trained update."""
+        merged = sorted({type(m).__name__ for m in self.mergeable_modules() if m.merged})
+        if merged:
+            raise CompositionError(
+                f"{', '.join(merged)} merged into the base weights: remove() would revert them; call unmerge() first to drop the adapter, "
+                "or merge_and_unload() to keep the merged weights"
+            )
+        self._detach()
+
+    def merge_and_unload(self) -> nn.Module:
+        """Merge, then take every hook and added module out: the plain base model with the update in its weights."""
+        self.merge()
+        self._detach()
+        return self.model
+
+    def _detach(self) -> None:
         for handle in self.handles:
             handle.remove()
         for attention_module, prefix in self.prefixes:

@@ -182,3 +182,48 @@ def test_peft_adapter_with_other_targets_is_refused_not_silently_dropped(tmp_pat
         load_adapter(build("llama", head=True), tmp_path)
     fresh = build("llama", head=True)
     load_adapter(fresh, tmp_path, at=["attn.q", "attn.k", "attn.v"])
+
+
+# -- merge_and_unload -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("record,arch,hps", [("lora", "llama", {"r": 4, "alpha": 8}), ("ia3", "t5", {}), ("dora", "bert", {"r": 4, "alpha": 8}),
+                                             ("lora", "gpt2", {"r": 4, "alpha": 8}), ("oft", "llama", {"oft_block_size": 8})])
+def test_merge_and_unload_is_a_plain_transformers_model(tmp_path, record, arch, hps):
+    import warnings
+
+    import transformers
+
+    model = build(arch, head=True)
+    names = [n for n, _ in model.named_modules()]
+    batch = inputs(arch)
+    report = instantiate(catalogue()[record], model, **hps)
+    train(model, batch)
+    expected = logits(model, batch)
+    out = report.merge_and_unload()
+    assert out is model and [n for n, _ in out.named_modules()] == names
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in out.modules())
+    assert all(p.requires_grad for p in out.parameters())
+    torch.testing.assert_close(logits(out, batch), expected, rtol=0, atol=ATOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out.save_pretrained(str(tmp_path))
+    reloaded = type(out).from_pretrained(str(tmp_path)).eval()
+    assert isinstance(reloaded, transformers.PreTrainedModel)
+    torch.testing.assert_close(logits(reloaded, batch), expected, rtol=0, atol=ATOL)
+
+
+def test_remove_after_merge_refuses_instead_of_reverting():
+    model = build("llama")
+    batch = inputs("llama")
+    report = instantiate(catalogue()["lora"], model, r=4)
+    train(model, batch)
+    expected = logits(model, batch)
+    report.merge()
+    with pytest.raises(ValueError, match="would revert"):
+        report.remove()
+    torch.testing.assert_close(logits(model, batch), expected, rtol=0, atol=ATOL)  # still the trained function
+    report.unmerge()
+    report.remove()  # explicit: the adapter is dropped (to the rounding of W + ΔW - ΔW)
+    torch.testing.assert_close(logits(model, batch), logits(build("llama"), batch), rtol=0, atol=2e-3)
+    assert differs(logits(model, batch), expected)
