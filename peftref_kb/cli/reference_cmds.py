@@ -165,14 +165,24 @@ def export(
     set_: SetOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
+    weights: Annotated[
+        Optional[Path],
+        typer.Option("--weights", help="A trained adapter saved by report.save_pretrained(DIR): convert it, weights included, into the directory -o names.",
+                     show_default=False),
+    ] = None,
     catalogue: CatalogueOption = None,
 ) -> None:
-    """Write the equivalent HF peft (LoraConfig, IA3Config, PromptTuningConfig, PrefixTuningConfig) or AdapterHub config."""
+    """Write the equivalent HF peft (LoraConfig, IA3Config, PromptTuningConfig, PrefixTuningConfig) or AdapterHub config.
+
+    With --weights, convert a saved adapter into peft's adapter directory (adapter_config.json + adapter_model.safetensors)."""
     from ..reference.export import TARGETS, NoEquivalent, adapters_config, peft_config
 
     if to not in TARGETS:
         raise UserError(f"--to {to!r}: choose one of {', '.join(TARGETS)}")
     method = load(catalogue)[method_id]
+    if weights is not None:
+        _export_weights(method, to, weights, config, output, force)
+        return
     overrides = _overrides(set_)
     table = None
     if config is not None:
@@ -193,3 +203,29 @@ def export(
     if output is None:
         return
     err(f"{method.id} -> {to}")
+
+
+def _export_weights(method, to: str, weights: Path, config: Optional[Path], output: Optional[Path], force: bool) -> None:
+    if to != "peft":
+        raise UserError(f"--weights: converting weights to {to!r} is not implemented (only --to peft)")
+    if output is None:
+        raise UserError("--weights needs -o DIR: the directory to write peft's adapter into")
+    errors = _reference_errors()
+    from ..reference.checkpoint import MANIFEST, CheckpointError, base_model_for, load_adapter
+    from ..reference.export import NoEquivalent
+
+    manifest = weights / MANIFEST
+    if not manifest.is_file():
+        raise UserError(f"{weights}: no {MANIFEST}; save the adapter with report.save_pretrained(DIR) first")
+    saved = jsonlib.loads(manifest.read_text(encoding="utf-8")).get("method_id")
+    if saved != method.id:
+        raise UserError(f"{manifest}: the adapter is {saved!r}, not {method.id!r}")
+    try:
+        model = base_model_for(weights, _read_config(config) if config is not None else None)
+        report = load_adapter(model, weights)
+        report.save_pretrained(output, format="peft", overwrite=force)
+    except NoEquivalent as exc:
+        raise UserError(f"{method.id}: no peft equivalent: {exc}") from None
+    except (CheckpointError, *errors) as exc:
+        raise UserError(str(exc)) from None
+    err(f"{method.id} -> {output} (peft adapter: adapter_config.json, adapter_model.safetensors)")

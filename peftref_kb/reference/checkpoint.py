@@ -108,6 +108,9 @@ def manifest(report) -> dict[str, Any]:
     live = report._live()
     return {
         "format": "peftref-adapter", "version": FORMAT_VERSION, "method_id": report.method_id, "model_type": report.model_type, "dims": report.dims,
+        # the base model's class and config, so that `peftref export --weights` can rebuild its module tree (no weights are needed)
+        "model_class": type(live.model).__name__,
+        "base_config": live.model.config.to_dict() if hasattr(getattr(live.model, "config", None), "to_dict") else None,
         "components": [
             {"id": c.id, "module": c.module, "hyperparameters": c.hyperparameters, "positions": list(live.tables[c.id].slots),
              "slots": [{"position": s.position, "paths": s.paths, "layers": s.layers} for s in c.slots]}
@@ -257,3 +260,36 @@ def _load_peft_weights(report, state: Mapping[str, torch.Tensor]) -> None:
     if left:
         raise CheckpointError(f"the peft adapter has tensors no module of {report.method_id} at these positions reads: {', '.join(left[:4])}"
                               f"{' …' if len(left) > 4 else ''} (give the positions with at=...)")
+
+
+# -- rebuilding the base model's structure (for converting a saved adapter without the user's model) ----------
+
+AUTO_CLASSES = ("AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModelForMaskedLM", "AutoModel")
+
+
+def base_model_for(directory: str | Path, config=None):
+    """A randomly initialised model of the saved adapter's base class (from ``config`` or the manifest's ``base_config``).
+
+    The class is looked up among transformers' auto classes by the saved class name (never imported from a name).
+    """
+    import transformers
+
+    directory = Path(directory)
+    data = _read_json(directory / MANIFEST) if (directory / MANIFEST).is_file() else {}
+    if config is None:
+        base = data.get("base_config")
+        if not isinstance(base, dict) or "model_type" not in base:
+            raise CheckpointError(f"{directory}: the manifest has no base_config; pass the base model's config.json (--config)")
+        base = dict(base)
+        config = transformers.AutoConfig.for_model(base.pop("model_type"), **base)
+    wanted = data.get("model_class")
+    for name in AUTO_CLASSES:
+        auto = getattr(transformers, name)
+        mapping = auto._model_mapping
+        try:
+            cls = mapping[type(config)]
+        except KeyError:
+            continue
+        if wanted is None or cls.__name__ == wanted:
+            return auto.from_config(config).eval()
+    raise CheckpointError(f"{directory}: model class {wanted!r} is none of transformers' {', '.join(AUTO_CLASSES)} for {config.model_type}")

@@ -227,3 +227,49 @@ def test_remove_after_merge_refuses_instead_of_reverting():
     report.remove()  # explicit: the adapter is dropped (to the rounding of W + ΔW - ΔW)
     torch.testing.assert_close(logits(model, batch), logits(build("llama"), batch), rtol=0, atol=2e-3)
     assert differs(logits(model, batch), expected)
+
+
+# -- CLI: peftref export ID --to peft --weights DIR -o OUT -----------------------------------------
+
+
+def _cli(*args):
+    import typer
+    from typer.testing import CliRunner
+
+    from peftref_kb.cli import reference_cmds
+
+    app = typer.Typer()
+    reference_cmds.register(app)
+    app.command("noop", hidden=True)(lambda: None)
+    original = reference_cmds.load
+    reference_cmds.load = lambda directory: catalogue()  # other helpers' records may be mid-edit; the command is under test
+    try:
+        return CliRunner().invoke(app, list(args))
+    finally:
+        reference_cmds.load = original
+
+
+def test_cli_converts_saved_weights_to_a_peft_directory(tmp_path):
+    model = build("llama", head=True)
+    batch = inputs("llama")
+    report = instantiate(catalogue()["rslora"], model, r=4, alpha=8)
+    train(model, batch)
+    expected = logits(model, batch)
+    report.save_pretrained(tmp_path / "ours")
+    result = _cli("export", "rslora", "--to", "peft", "--weights", str(tmp_path / "ours"), "-o", str(tmp_path / "peft"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "peft" / "adapter_config.json").read_text())["use_rslora"] is True
+    theirs = peft.PeftModel.from_pretrained(build("llama", head=True), str(tmp_path / "peft")).eval()
+    torch.testing.assert_close(logits(theirs, batch), expected, rtol=0, atol=ATOL)
+
+
+def test_cli_weights_errors_are_one_line(tmp_path):
+    (tmp_path / "x").mkdir()
+    result = _cli("export", "lora", "--to", "peft", "--weights", str(tmp_path / "x"), "-o", str(tmp_path / "peft"))
+    assert result.exit_code == 1 and "no peftref_adapter.json" in result.output and "Traceback" not in result.output
+    report = instantiate(catalogue()["lora"], build("gpt2"), r=4)
+    report.save_pretrained(tmp_path / "gpt2")
+    result = _cli("export", "lora", "--to", "peft", "--weights", str(tmp_path / "gpt2"), "-o", str(tmp_path / "peft"))
+    assert result.exit_code == 1 and "fused projection" in result.output
+    result = _cli("export", "ia3", "--to", "peft", "--weights", str(tmp_path / "gpt2"), "-o", str(tmp_path / "peft"))
+    assert result.exit_code == 1 and "not 'ia3'" in result.output
