@@ -95,6 +95,15 @@ def _peft_loha(method, component, hp, table):
             "module_dropout": 0.0, "target_modules": _regex([s.path for s in slots])}
 
 
+def _peft_vera(method, component, hp, table):
+    table, slots = _whole_projections(table, "VeraConfig.target_modules")
+    # the frozen A, B are drawn from projection_prng_key with the same shapes as ours
+    # (test_new_methods_peft.py::test_vera_shared_projections_are_peft_draws_from_the_same_seed), so peft regenerates them
+    return {"peft_type": "VERA", "task_type": _task_type(table), "r": int(hp["r"]), "projection_prng_key": int(hp.get("projection_prng_key", 0)),
+            "save_projection": False, "vera_dropout": 0.0, "d_initial": float(hp.get("d_initial", 0.1)), "bias": "none",
+            "target_modules": _regex([s.path for s in slots])}
+
+
 def _peft_oft(method, component, hp, table):
     table, slots = _whole_projections(table, "OFTConfig.target_modules")
     if not hp.get("use_cayley_neumann", True):
@@ -141,7 +150,7 @@ def _peft_prefix(method, component, hp, table):
     return config
 
 
-_PEFT: dict[str, Callable] = {"lora": _peft_lora, "dora": _peft_dora, "loha": _peft_loha, "oft": _peft_oft, "ia3": _peft_ia3, "soft_prompt": _peft_soft_prompt, "prefix": _peft_prefix}
+_PEFT: dict[str, Callable] = {"lora": _peft_lora, "dora": _peft_dora, "loha": _peft_loha, "oft": _peft_oft, "vera": _peft_vera, "ia3": _peft_ia3, "soft_prompt": _peft_soft_prompt, "prefix": _peft_prefix}
 
 
 # -- AdapterHub `adapters` ----------------------------------------------------------------

@@ -36,6 +36,9 @@ class ModuleWeights:
     tensors: tuple[Tensor, ...]
     scope: str = "layer"  # "layer": keyed by the module path; "prompt": one model-level tensor
     shape: Callable[[Any, torch.Tensor], torch.Tensor] | None = None  # peft's shape for "as-is" tensors (default: ours)
+    # frozen tensors peft may store once per model (VeRA's A, B with save_projection=True): (dotted attribute, peft key);
+    # read back only if they equal ours (ours are redrawn from the seed), never written (the config regenerates them)
+    frozen: tuple[tuple[str, str], ...] = ()
 
 
 WEIGHTS: dict[str, ModuleWeights] = {
@@ -43,6 +46,8 @@ WEIGHTS: dict[str, ModuleWeights] = {
     "dora": ModuleWeights((Tensor("down", "lora_A.weight", "T"), Tensor("up", "lora_B.weight", "T"), Tensor("magnitude", "lora_magnitude_vector"))),
     "ia3": ModuleWeights((Tensor("scale", "ia3_l"),), shape=_ia3_shape),
     "loha": ModuleWeights((Tensor("B1", "hada_w1_a"), Tensor("A1", "hada_w1_b"), Tensor("B2", "hada_w2_a"), Tensor("A2", "hada_w2_b"))),
+    "vera": ModuleWeights((Tensor("scale_d", "vera_lambda_d"), Tensor("scale_b", "vera_lambda_b")),
+                          frozen=(("projections.A", "base_model.vera_A"), ("projections.B", "base_model.vera_B"))),
     "oft": ModuleWeights((Tensor("skew", "oft_R.weight"),)),
     "soft_prompt": ModuleWeights((Tensor("prompt", "prompt_embeddings"),), scope="prompt"),
 }
@@ -94,6 +99,12 @@ def from_peft(component, insertions, modules, state: dict[str, torch.Tensor]) ->
                     raise NoEquivalent(f"{key}: peft's tensor has shape {tuple(state[key].shape)}, our {t.ours} has {tuple(target.shape)}")
                 target.copy_(value.reshape(target.shape))
                 used.add(key)
+            for attribute, key in spec.frozen:
+                if key in state:
+                    ours = module.get_submodule(attribute.rsplit(".", 1)[0]).get_buffer(attribute.rsplit(".", 1)[1])
+                    if ours.shape != state[key].shape or not torch.equal(ours, state[key].to(ours.dtype)):
+                        raise NoEquivalent(f"peft's {key} is not the frozen tensor our module draws from its seed; the adapter was made with other projections")
+                    used.add(key)
     return used
 
 
@@ -110,6 +121,7 @@ RECORDS: tuple[dict[str, Any], ...] = (
     {"peft_type": "OFT", "flags": {}, "record": "oft", "hyperparameters": {"oft_block_size": "oft_block_size", "coft": "coft", "eps": "eps",
                                                                           "block_share": "block_share", "use_cayley_neumann": "use_cayley_neumann",
                                                                           "num_cayley_neumann_terms": "num_cayley_neumann_terms"}},
+    {"peft_type": "VERA", "flags": {}, "record": "vera", "hyperparameters": {"r": "r", "projection_prng_key": "projection_prng_key", "d_initial": "d_initial"}},
     {"peft_type": "PROMPT_TUNING", "flags": {}, "record": "prompt-tuning", "hyperparameters": {"num_virtual_tokens": "l"}},
 )
 

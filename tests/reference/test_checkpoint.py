@@ -120,6 +120,7 @@ PEFT_CASES = [
     ("ia3", "llama", {}),
     ("loha", "llama", {"r": 4, "alpha": 8}),
     ("oft", "bert", {"oft_block_size": 8}),
+    ("vera", "llama", {"r": 4}),
     ("prompt-tuning", "llama", {"l": 3}),
     ("prompt-tuning", "t5", {"l": 3}),
 ]
@@ -151,11 +152,12 @@ def _peft_config(record, arch):
         "dora": lambda: peft.LoraConfig(r=4, lora_alpha=8, use_dora=True, task_type=task),
         "ia3": lambda: peft.IA3Config(task_type=task),
         "loha": lambda: peft.LoHaConfig(r=4, alpha=8, task_type=task),
+        "vera": lambda: peft.VeraConfig(r=4, task_type=task),
         "prompt-tuning": lambda: peft.PromptTuningConfig(num_virtual_tokens=3, task_type=task, num_transformer_submodules=1),
     }[record]()
 
 
-@pytest.mark.parametrize("record,arch", [("lora", "llama"), ("rslora", "llama"), ("dora", "bert"), ("ia3", "t5"), ("loha", "llama"), ("prompt-tuning", "llama")])
+@pytest.mark.parametrize("record,arch", [("lora", "llama"), ("rslora", "llama"), ("dora", "bert"), ("ia3", "t5"), ("loha", "llama"), ("vera", "llama"), ("prompt-tuning", "llama")])
 def test_trained_in_peft_loads_into_ours(tmp_path, record, arch):
     batch = inputs(arch)
     theirs = peft.get_peft_model(build(arch, head=True), _peft_config(record, arch))
