@@ -110,20 +110,18 @@ def from_peft(component, insertions, modules, state: dict[str, torch.Tensor]) ->
 
 # -- reading a peft config back into a record ------------------------------------------------
 
-# peft_type (and the config flags that select a variant) -> catalogue record and hyperparameter names.  The first
-# entry whose flags all match wins.
-RECORDS: tuple[dict[str, Any], ...] = (
-    {"peft_type": "LORA", "flags": {"use_dora": True}, "record": "dora", "hyperparameters": {"r": "r", "lora_alpha": "alpha"}},
-    {"peft_type": "LORA", "flags": {"use_rslora": True}, "record": "rslora", "hyperparameters": {"r": "r", "lora_alpha": "alpha"}},
-    {"peft_type": "LORA", "flags": {}, "record": "lora", "hyperparameters": {"r": "r", "lora_alpha": "alpha"}},
-    {"peft_type": "IA3", "flags": {}, "record": "ia3", "hyperparameters": {}},
-    {"peft_type": "LOHA", "flags": {}, "record": "loha", "hyperparameters": {"r": "r", "alpha": "alpha"}},
-    {"peft_type": "OFT", "flags": {}, "record": "oft", "hyperparameters": {"oft_block_size": "oft_block_size", "coft": "coft", "eps": "eps",
-                                                                          "block_share": "block_share", "use_cayley_neumann": "use_cayley_neumann",
-                                                                          "num_cayley_neumann_terms": "num_cayley_neumann_terms"}},
-    {"peft_type": "VERA", "flags": {}, "record": "vera", "hyperparameters": {"r": "r", "projection_prng_key": "projection_prng_key", "d_initial": "d_initial"}},
-    {"peft_type": "PROMPT_TUNING", "flags": {}, "record": "prompt-tuning", "hyperparameters": {"num_virtual_tokens": "l"}},
-)
+# record (found from peft_type and flags by identify.PEFT) -> our hyperparameter names for peft's config fields, for
+# the records whose weights peft_format reads
+HYPERPARAMETERS: dict[str, dict[str, str]] = {
+    "dora": {"r": "r", "lora_alpha": "alpha"},
+    "rslora": {"r": "r", "lora_alpha": "alpha"},
+    "lora": {"r": "r", "lora_alpha": "alpha"},
+    "ia3": {},
+    "loha": {"r": "r", "alpha": "alpha"},
+    "oft": {name: name for name in ("oft_block_size", "coft", "eps", "block_share", "use_cayley_neumann", "num_cayley_neumann_terms")},
+    "vera": {"r": "r", "projection_prng_key": "projection_prng_key", "d_initial": "d_initial"},
+    "prompt-tuning": {"num_virtual_tokens": "l"},
+}
 
 # config values under which peft computes something our module does not (checked before loading)
 UNSUPPORTED: dict[str, Callable[[dict], str | None]] = {
@@ -139,14 +137,15 @@ UNSUPPORTED: dict[str, Callable[[dict], str | None]] = {
 
 def record_for(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The catalogue record and our hyperparameters for a peft ``adapter_config.json``."""
+    from .identify import PEFT, _first
+
     peft_type = str(config.get("peft_type", ""))
-    for entry in RECORDS:
-        if entry["peft_type"] == peft_type and all(config.get(k) == v for k, v in entry["flags"].items()):
-            reason = UNSUPPORTED.get(peft_type, lambda c: None)(config)
-            if reason:
-                raise NoEquivalent(f"peft {peft_type} adapter: {reason}")
-            hps = {ours: config[theirs] for theirs, ours in entry["hyperparameters"].items() if config.get(theirs) is not None}
-            if entry["record"] == "oft" and config.get("r"):
-                raise NoEquivalent("peft OFT with r (number of blocks) set; the reference module is sized by oft_block_size")
-            return entry["record"], hps
-    raise NoEquivalent(f"no catalogue record is read from a peft {peft_type or '(no peft_type)'} adapter yet")
+    record = _first(PEFT, config)
+    if record not in HYPERPARAMETERS:
+        raise NoEquivalent(f"peft {peft_type or '(no peft_type)'} adapters ({record or 'no catalogue record'}) are not read into our modules yet")
+    reason = UNSUPPORTED.get(peft_type, lambda c: None)(config)
+    if reason:
+        raise NoEquivalent(f"peft {peft_type} adapter: {reason}")
+    if record == "oft" and config.get("r"):
+        raise NoEquivalent("peft OFT with r (number of blocks) set; the reference module is sized by oft_block_size")
+    return record, {ours: config[theirs] for theirs, ours in HYPERPARAMETERS[record].items() if config.get(theirs) is not None}

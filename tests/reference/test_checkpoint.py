@@ -275,3 +275,27 @@ def test_cli_weights_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and "fused projection" in result.output
     result = _cli("export", "ia3", "--to", "peft", "--weights", str(tmp_path / "gpt2"), "-o", str(tmp_path / "peft"))
     assert result.exit_code == 1 and "not 'ia3'" in result.output
+
+
+# -- peftref identify --------------------------------------------------------------------------------
+
+
+def test_identify_names_peft_and_our_adapters_with_their_slots(tmp_path):
+    theirs = peft.get_peft_model(build("llama", head=True), peft.LoraConfig(r=4, lora_alpha=8, use_dora=True))
+    theirs.save_pretrained(str(tmp_path / "peft"))
+    report = instantiate(catalogue()["ia3"], build("t5", head=True))
+    report.save_pretrained(tmp_path / "ours")
+    base = tmp_path / "llama.json"
+    base.write_text(json.dumps({"model_type": "llama", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+                                "num_key_value_heads": 4, "intermediate_size": 64, "vocab_size": 97}))
+    result = _cli("identify", str(tmp_path / "peft"), "--config", str(base), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "dora" and data["format"] == "peft"
+    paths = sorted(p for rows in data["slots"].values() for row in rows for p in row["paths"])
+    assert paths == sorted(f"layers.{i}.self_attn.{m}_proj" for i in range(2) for m in "qv")
+    result = _cli("identify", str(tmp_path / "ours" / "peftref_adapter.json"), "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["method"] == "ia3"
+    (tmp_path / "bad.json").write_text("{")
+    result = _cli("identify", str(tmp_path / "bad.json"))
+    assert result.exit_code == 1 and "bad.json:1" in result.output
