@@ -299,3 +299,23 @@ def test_identify_names_peft_and_our_adapters_with_their_slots(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     result = _cli("identify", str(tmp_path / "bad.json"))
     assert result.exit_code == 1 and "bad.json:1" in result.output
+
+
+def test_gather_reassembles_a_dtensor_and_only_rank_zero_writes(tmp_path):
+    """A one-process gloo group: a Shard(0) DTensor is gathered whole (the sharded multi-rank case is scaleout's test)."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    from peftref_kb.reference.checkpoint import is_writer
+
+    assert is_writer()
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        full = torch.arange(12.0).reshape(4, 3)
+        sharded = distribute_tensor(full, mesh, [Shard(0)])
+        assert type(sharded).__name__ == "DTensor"
+        assert torch.equal(gather(sharded), full) and is_writer()
+    finally:
+        dist.destroy_process_group()
