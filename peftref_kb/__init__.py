@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["Catalogue", "CatalogueError", "load_catalogue", "instantiate", "__version__"]
+__all__ = ["Catalogue", "CatalogueError", "load_catalogue", "instantiate", "load_adapter", "__version__"]
 
 
 def __getattr__(name: str):
@@ -24,3 +24,11 @@ def instantiate(method, model, at=None, **hyperparameters):
     from .reference.inject import instantiate as _instantiate
 
     return _instantiate(method, model, at=at, **hyperparameters)
+
+
+def load_adapter(model, directory, at=None, **hyperparameters):
+    """Re-apply an adapter saved by ``report.save_pretrained`` (ours or peft's format) to ``model``; see
+    :mod:`peftref_kb.reference.checkpoint`."""
+    from .reference.checkpoint import load_adapter as _load_adapter
+
+    return _load_adapter(model, directory, at=at, **hyperparameters)

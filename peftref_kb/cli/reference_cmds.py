@@ -27,6 +27,7 @@ AtOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("instantiate")(instantiate)
     app.command("export")(export)
+    app.command("identify")(identify)
 
 
 def _value(text: str) -> Any:
@@ -225,14 +226,24 @@ def export(
     set_: SetOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
+    weights: Annotated[
+        Optional[Path],
+        typer.Option("--weights", help="A trained adapter saved by report.save_pretrained(DIR): convert it, weights included, into the directory -o names.",
+                     show_default=False),
+    ] = None,
     catalogue: CatalogueOption = None,
 ) -> None:
-    """Write the equivalent HF peft (LoraConfig, IA3Config, PromptTuningConfig, PrefixTuningConfig) or AdapterHub config."""
+    """Write the equivalent HF peft (LoraConfig, IA3Config, PromptTuningConfig, PrefixTuningConfig) or AdapterHub config.
+
+    With --weights, convert a saved adapter into peft's adapter directory (adapter_config.json + adapter_model.safetensors)."""
     from ..reference.export import TARGETS, NoEquivalent, adapters_config, peft_config
 
     if to not in TARGETS:
         raise UserError(f"--to {to!r}: choose one of {', '.join(TARGETS)}")
     method = load(catalogue)[method_id]
+    if weights is not None:
+        _export_weights(method, to, weights, config, output, force)
+        return
     overrides = _overrides(set_)
     _check_overrides(method, overrides)
     table = None
@@ -254,3 +265,78 @@ def export(
     if output is None:
         return
     err(f"{method.id} -> {to}")
+
+
+def _export_weights(method, to: str, weights: Path, config: Optional[Path], output: Optional[Path], force: bool) -> None:
+    if to != "peft":
+        raise UserError(f"--weights: converting weights to {to!r} is not implemented (only --to peft)")
+    if output is None:
+        raise UserError("--weights needs -o DIR: the directory to write peft's adapter into")
+    errors = _reference_errors()
+    from ..reference.checkpoint import MANIFEST, CheckpointError, base_model_for, load_adapter
+    from ..reference.export import NoEquivalent
+
+    manifest = weights / MANIFEST
+    if not manifest.is_file():
+        raise UserError(f"{weights}: no {MANIFEST}; save the adapter with report.save_pretrained(DIR) first")
+    saved = jsonlib.loads(manifest.read_text(encoding="utf-8")).get("method_id")
+    if saved != method.id:
+        raise UserError(f"{manifest}: the adapter is {saved!r}, not {method.id!r}")
+    try:
+        model = base_model_for(weights, _read_config(config) if config is not None else None)
+        report = load_adapter(model, weights)
+        report.save_pretrained(output, format="peft", overwrite=force)
+    except NoEquivalent as exc:
+        raise UserError(f"{method.id}: no peft equivalent: {exc}") from None
+    except (CheckpointError, *errors) as exc:
+        raise UserError(str(exc)) from None
+    err(f"{method.id} -> {output} (peft adapter: adapter_config.json, adapter_model.safetensors)")
+
+
+@handle_errors
+def identify(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="An adapter directory (peftref, HF peft or AdapterHub) or its config JSON.")],
+    config: ConfigOption = None,
+    json: JsonOption = False,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Name the catalogue method an adapter is, its typology and (with --config) the modules and layers it attaches to."""
+    from ..reference.identify import IdentifyError, hyperparameters_and_positions
+    from ..reference.identify import identify as find
+
+    try:
+        found = find(path)
+    except IdentifyError as exc:
+        raise UserError(str(exc)) from None
+    if found["record"] is None:
+        raise UserError(f"{found['file']}: a {found['format']} adapter that matches no catalogue record")
+    method = load(catalogue)[found["record"]]
+    out: dict[str, Any] = {"file": found["file"], "format": found["format"], "method": method.id, "name": method.name,
+                           "taxonomy": {"classes": method.taxonomy.classes.value, "hybrid": method.taxonomy.hybrid.value},
+                           "components": [{"id": c.id, "module": c.module, "positions": list(c.positions.value),
+                                           "insertion_form": c.unified_view.insertion_form.value, "composition": c.unified_view.composition.value,
+                                           "parameter_sharing": c.peft_ref.parameter_sharing.value} for c in method.components]}
+    if config is not None:
+        errors = _reference_errors()
+        from ..reference.inject import plan
+
+        hps, at = hyperparameters_and_positions(found)
+        known = {k for c in method.components for k in c.hyperparameters}
+        hps = {k: v for k, v in hps.items() if "__" in k or k in known}
+        try:
+            report = plan(method, _model(_read_config(config), meta=True), at=at, **hps)
+        except errors as exc:
+            raise UserError(str(exc)) from None
+        out["slots"] = {c.id: [{"position": s.position, "paths": s.paths, "layers": s.layers} for s in c.slots] for c in report.components}
+        if found["format"] != "peftref":
+            out["slots_note"] = "the record's positions on this model; the adapter's own target list is in its config"
+    if json:
+        emit_json(out)
+        return
+    console.print(f"{out['file']}: {out['format']} adapter = [bold]{method.id}[/bold] ({method.name}); classes {', '.join(map(str, out['taxonomy']['classes']))}"
+                  f"{', hybrid' if out['taxonomy']['hybrid'] else ''}", highlight=False)
+    for c in out["components"]:
+        console.print(f"  {c['id']}: {c['module']} at {', '.join(c['positions'])}; {c['insertion_form']}, {c['composition']}, {c['parameter_sharing']}", highlight=False)
+    for component, rows in out.get("slots", {}).items():
+        for row in rows:
+            console.print(f"    {component} {row['position']}: layers {row['layers']} -> {', '.join(row['paths'][:4])}{' …' if len(row['paths']) > 4 else ''}", highlight=False)

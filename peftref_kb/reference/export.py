@@ -70,8 +70,49 @@ def _peft_lora(method, component, hp, table):
             "the positions are column blocks of a fused projection (GPT-2's c_attn); HF peft can only adapt the whole "
             "fused matrix (q, k and v together)"
         )
+    # rsLoRA scales by alpha / sqrt(r): peft's use_rslora (without it peft scales by alpha / r, another function)
     return {"peft_type": "LORA", "task_type": _task_type(table), "r": int(hp["r"]), "lora_alpha": hp.get("alpha", hp["r"]), "lora_dropout": 0.0,
-            "target_modules": _regex([s.path for s in slots]), "bias": "none"}
+            "target_modules": _regex([s.path for s in slots]), "bias": "none", "use_rslora": bool(hp.get("rank_stabilized", False))}
+
+
+def _whole_projections(table, what: str):
+    table = _need(table, what)
+    slots = table.all()
+    if any(s.representation and s.representation.chunk for s in slots):
+        raise NoEquivalent("the positions are column blocks of a fused projection (GPT-2's c_attn); HF peft can only adapt the whole fused matrix")
+    return table, slots
+
+
+def _peft_dora(method, component, hp, table):
+    table, slots = _whole_projections(table, "LoraConfig.target_modules")
+    return {"peft_type": "LORA", "task_type": _task_type(table), "r": int(hp["r"]), "lora_alpha": hp.get("alpha", hp["r"]), "lora_dropout": 0.0,
+            "target_modules": _regex([s.path for s in slots]), "bias": "none", "use_dora": True}
+
+
+def _peft_loha(method, component, hp, table):
+    table, slots = _whole_projections(table, "LoHaConfig.target_modules")
+    return {"peft_type": "LOHA", "task_type": _task_type(table), "r": int(hp["r"]), "alpha": hp.get("alpha", hp["r"]), "rank_dropout": 0.0,
+            "module_dropout": 0.0, "target_modules": _regex([s.path for s in slots])}
+
+
+def _peft_vera(method, component, hp, table):
+    table, slots = _whole_projections(table, "VeraConfig.target_modules")
+    # the frozen A, B are drawn from projection_prng_key with the same shapes as ours
+    # (test_new_methods_peft.py::test_vera_shared_projections_are_peft_draws_from_the_same_seed), so peft regenerates them
+    return {"peft_type": "VERA", "task_type": _task_type(table), "r": int(hp["r"]), "projection_prng_key": int(hp.get("projection_prng_key", 0)),
+            "save_projection": False, "vera_dropout": 0.0, "d_initial": float(hp.get("d_initial", 0.1)), "bias": "none",
+            "target_modules": _regex([s.path for s in slots])}
+
+
+def _peft_oft(method, component, hp, table):
+    table, slots = _whole_projections(table, "OFTConfig.target_modules")
+    if not hp.get("use_cayley_neumann", True):
+        raise NoEquivalent("with use_cayley_neumann=False peft computes R = (I - Q)(I + Q)^-1, the Cayley transform of -Q; the record's is of Q "
+                           "(tests/reference/test_new_methods_peft.py::test_oft_exact_cayley_is_peft_with_the_skew_parameters_negated)")
+    return {"peft_type": "OFT", "task_type": _task_type(table), "r": 0, "oft_block_size": int(hp["oft_block_size"]), "module_dropout": 0.0,
+            "coft": bool(hp.get("coft", False)), "eps": float(hp.get("eps", 6e-5)), "block_share": bool(hp.get("block_share", False)),
+            "use_cayley_neumann": bool(hp.get("use_cayley_neumann", True)), "num_cayley_neumann_terms": int(hp.get("num_cayley_neumann_terms", 5)),
+            "target_modules": _regex([s.path for s in slots])}
 
 
 def _peft_ia3(method, component, hp, table):
@@ -109,7 +150,7 @@ def _peft_prefix(method, component, hp, table):
     return config
 
 
-_PEFT: dict[str, Callable] = {"lora": _peft_lora, "ia3": _peft_ia3, "soft_prompt": _peft_soft_prompt, "prefix": _peft_prefix}
+_PEFT: dict[str, Callable] = {"lora": _peft_lora, "dora": _peft_dora, "loha": _peft_loha, "oft": _peft_oft, "vera": _peft_vera, "ia3": _peft_ia3, "soft_prompt": _peft_soft_prompt, "prefix": _peft_prefix}
 
 
 # -- AdapterHub `adapters` ----------------------------------------------------------------

@@ -138,6 +138,16 @@ class InstantiationReport:
     def remove(self) -> None:
         self._live().remove()
 
+    def merge_and_unload(self):
+        """The base model with the adapter merged into its weights, no hooks or added modules (mergeable records only)."""
+        return self._live().merge_and_unload()
+
+    def save_pretrained(self, directory, format: str = "peftref", overwrite: bool = False):
+        """Write the adapter (``format="peftref"`` or ``"peft"``); see :mod:`~peftref_kb.reference.checkpoint`."""
+        from .checkpoint import save_pretrained
+
+        return save_pretrained(self, directory, format=format, overwrite=overwrite)
+
     def _live(self) -> "Injection":
         if self.handle is None:
             raise InstantiationError("this report comes from a dry run; nothing was injected")
@@ -158,6 +168,7 @@ class Injection:
         self.requires_grad: dict[str, bool] = {}
         self.named: list[tuple[str, nn.Module]] = []  # canonical prefix -> module, in build order
         self.owners: list[tuple[nn.Module, str]] = []  # (block, attribute) holding modules owned by a block
+        self.tables: dict[str, SlotTable] = {}  # component id -> the slots it was built on (checkpoint.py saves them)
 
     def mergeable_modules(self) -> list[MergeableMixin]:
         return [m for m in self.modules if isinstance(m, MergeableMixin)]
@@ -176,7 +187,22 @@ class Injection:
                 module.unmerge()
 
     def remove(self) -> None:
-        self.unmerge()
+        """Take the adapter out again.  Refuses while merged: that would silently revert the trained update."""
+        merged = sorted({type(m).__name__ for m in self.mergeable_modules() if m.merged})
+        if merged:
+            raise CompositionError(
+                f"{', '.join(merged)} merged into the base weights: remove() would revert them; call unmerge() first to drop the adapter, "
+                "or merge_and_unload() to keep the merged weights"
+            )
+        self._detach()
+
+    def merge_and_unload(self) -> nn.Module:
+        """Merge, then take every hook and added module out: the plain base model with the update in its weights."""
+        self.merge()
+        self._detach()
+        return self.model
+
+    def _detach(self) -> None:
         for handle in self.handles:
             handle.remove()
         for attention_module, prefix in self.prefixes:
@@ -584,6 +610,7 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
 
     live = Injection(model, name)
     live.requires_grad = {n: p.requires_grad for n, p in model.named_parameters()}
+    live.tables = {component.id: table for component, table, _ in built}
     for param in model.parameters():
         param.requires_grad_(False)
     container = nn.ModuleDict()  # root-owned: shared modules and model-input modules
