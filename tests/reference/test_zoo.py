@@ -115,3 +115,28 @@ def test_family_file_serves_listed_types():
     assert load_architecture("mistral").file == load_architecture("llama").file
     assert load_architecture("mistral").model_type == "mistral"
     assert config("mistral").model_type == "mistral"
+
+
+# Prefix keys and values have the key projection's width (n_kv_heads · d_head under grouped-query attention).
+PREFIX_REFUSED = {"gpt_neox", "bloom", "falcon"}  # fused q/k/v not resolvable into blocks (see their architecture notes)
+PREFIX_GAPS = {"deberta-v2"}  # DisentangledSelfAttention does not go through transformers' attention function
+
+
+@pytest.mark.parametrize("model_type", [t for t in ZOO if t not in PREFIX_GAPS])
+@pytest.mark.parametrize("reparam_hidden", [0, 8])
+def test_prefix_tuning_counts_equal_formula(model_type, reparam_hidden, catalogue):
+    model = build(model_type)
+    if model_type in PREFIX_REFUSED:
+        with pytest.raises(PositionError, match="fuses several projections"):
+            instantiate(catalogue["prefix-tuning"], model, l=3, reparam_hidden=reparam_hidden)
+        return
+    report = instantiate(catalogue["prefix-tuning"], model, l=3, reparam_hidden=reparam_hidden)
+    (component,) = report.components
+    assert (component.formula_params, component.formula_stored_params) == (component.trainable_params, component.stored_params)
+    with torch.no_grad():
+        model(**inputs(model_type))
+
+
+def test_gqa_prefix_width_is_kv_width():
+    report = instantiate("prefix-tuning", build("llama"), l=3, reparam_hidden=0)
+    assert {row.d_out for row in report.components[0].insertions} == {2 * 8}  # 2 key/value heads of 8, not d = 32
