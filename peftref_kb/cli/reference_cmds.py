@@ -202,7 +202,7 @@ def _print_report(report) -> None:
         return
     share = 100 * report.trainable_params / report.base_params if report.base_params else 0
     out.print(
-        f"base {_fmt(report.base_params)} parameters (frozen); trainable {_fmt(report.trainable_params)} ({share:.3f}%); stored {_fmt(report.stored_params)}",
+        f"base {_fmt(report.base_params)} parameters (backbone without the LM / task head; frozen); trainable {_fmt(report.trainable_params)} ({share:.3f}%); stored {_fmt(report.stored_params)}",
         highlight=False,
     )
 

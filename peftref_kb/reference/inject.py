@@ -39,6 +39,7 @@ from torch import nn
 from ..schema.formula import evaluate
 from . import attention as attention_hook
 from .modules import CompositionError, MergeableMixin
+from .counts import base_parameter_count
 from .positions import SlotTable, resolve
 from .registry import BUILDERS, BuildContext, Built, Insertion
 
@@ -471,7 +472,7 @@ def plan(method: Any, model: nn.Module, at: Any = None, **hyperparameters: Any) 
         table = resolve(model, positions[component.id])
         slots = table.all()
         components.append(ComponentReport(component.id, component.module, hps[component.id], _slot_rows(table, _describe(component, hps[component.id])), len(slots)))
-    base = sum(p.numel() for p in model.parameters())
+    base = base_parameter_count(model)
     return InstantiationReport(method.id, table.model_type, table.dims, base, None, None, components, dry_run=True)
 
 
@@ -490,7 +491,7 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
     if hasattr(model, name) or name in dict(model.named_children()):
         raise InstantiationError(f"the model already has an attribute {name!r}; was {name} instantiated twice?")
     hps, positions = _hyperparameters(method, hyperparameters), _positions(method, at)
-    base_params = sum(p.numel() for p in model.parameters())
+    base_params = base_parameter_count(model)
     reference = next(iter(model.parameters()))
     device, dtype = reference.device, reference.dtype
 

@@ -140,3 +140,16 @@ def test_prefix_tuning_counts_equal_formula(model_type, reparam_hidden, catalogu
 def test_gqa_prefix_width_is_kv_width():
     report = instantiate("prefix-tuning", build("llama"), l=3, reparam_hidden=0)
     assert {row.d_out for row in report.components[0].insertions} == {2 * 8}  # 2 key/value heads of 8, not d = 32
+
+
+def test_base_count_is_the_backbone_under_every_auto_class():
+    import transformers
+
+    from peftref_kb.reference.counts import base_parameter_count
+
+    cfg = config("llama")
+    cfg.tie_word_embeddings = False
+    torch.manual_seed(0)
+    backbone, causal = transformers.AutoModel.from_config(cfg), transformers.AutoModelForCausalLM.from_config(cfg)
+    assert base_parameter_count(backbone) == base_parameter_count(causal) == sum(p.numel() for p in backbone.parameters())
+    assert sum(p.numel() for p in causal.parameters()) == base_parameter_count(causal) + cfg.vocab_size * cfg.hidden_size
