@@ -392,6 +392,9 @@ def _hyperparameters(method, overrides: Mapping[str, Any]) -> dict[str, dict[str
     """Per component: defaults overridden by ``name=value`` (every component with that name) or ``component__name=value``."""
     result = {c.id: {k: h.default for k, h in c.hyperparameters.items()} for c in method.components}
     known = {k for c in method.components for k in c.hyperparameters} | {"gate", "activation", "s", "rank"}
+    aliases = {a: k for c in method.components for k, h in c.hyperparameters.items() for a in getattr(h, "aliases", ())}
+    declared = {k for c in method.components for k in c.hyperparameters}
+    overrides = {(aliases[k] if k not in declared and k in aliases else k): v for k, v in overrides.items()}
     for key, value in overrides.items():
         if "__" in key:
             component, name = key.split("__", 1)

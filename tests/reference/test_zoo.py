@@ -153,3 +153,10 @@ def test_base_count_is_the_backbone_under_every_auto_class():
     backbone, causal = transformers.AutoModel.from_config(cfg), transformers.AutoModelForCausalLM.from_config(cfg)
     assert base_parameter_count(backbone) == base_parameter_count(causal) == sum(p.numel() for p in backbone.parameters())
     assert sum(p.numel() for p in causal.parameters()) == base_parameter_count(causal) + cfg.vocab_size * cfg.hidden_size
+
+
+def test_hyperparameter_aliases_set_the_declared_name():
+    report = instantiate("lora", build("llama"), at=["attn.q"], rank=2, lora_alpha=4)
+    assert report.components[0].hyperparameters["r"] == 2 and report.components[0].hyperparameters["alpha"] == 4
+    report = instantiate("prefix-tuning", build("gpt2"), num_virtual_tokens=3, reparam_hidden=0)
+    assert report.components[0].hyperparameters["l"] == 3
