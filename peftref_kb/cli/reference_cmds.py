@@ -11,8 +11,12 @@ import typer
 from .common import CatalogueOption, ForceOption, JsonOption, OutputOption, UserError, console, emit_json, err, handle_errors, load, write_output, table as make_table
 
 ConfigOption = Annotated[
-    Optional[Path],
-    typer.Option("--config", help="A Hugging Face config.json (any model_type with catalogue/architectures data).", show_default=False),
+    Optional[str],
+    typer.Option("--config", help="A Hugging Face config: a config.json file, a directory holding config.json, or a bare model_type (transformers' default config for it, e.g. `llama`).", show_default=False),
+]
+ConfigSetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--config-set", help="Override a config field: KEY=VALUE (e.g. num_hidden_layers=2); repeatable.", show_default=False),
 ]
 SetOption = Annotated[
     Optional[list[str]],
@@ -109,34 +113,81 @@ def _check_config(path: Path, data: dict) -> None:
             raise UserError(f"{path}: {size} ({data[size]}) is not divisible by {heads} ({data[heads]})")
 
 
-def _read_config(path: Path):
-    try:
-        data = jsonlib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    except ValueError as exc:
-        raise UserError(f"{path}: not JSON ({exc})") from None
-    if not isinstance(data, dict) or "model_type" not in data:
-        raise UserError(f"{path}: a Hugging Face config.json needs a `model_type` field")
-    _check_config(path, data)
-    from transformers import AutoConfig
+def _read_config(spec: str, sets: Optional[list[str]] = None):
+    """A transformers config from a JSON file, a directory holding config.json, or a bare model_type; then KEY=VALUE overrides."""
+    from transformers import CONFIG_MAPPING, AutoConfig
 
-    data = dict(data)
-    model_type = data.pop("model_type")
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "config.json"
+        if not path.is_file():
+            raise UserError(f"{spec}: the directory holds no config.json")
+    if path.is_file():
+        try:
+            data = jsonlib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+        except ValueError as exc:
+            raise UserError(f"{path}: not JSON ({exc})") from None
+        if not isinstance(data, dict) or "model_type" not in data:
+            raise UserError(f"{path}: a Hugging Face config.json needs a `model_type` field")
+        data = dict(data)
+        model_type = data.pop("model_type")
+    elif spec in CONFIG_MAPPING:
+        path, data, model_type = Path(spec), {}, spec
+    else:
+        raise UserError(f"--config {spec}: no such file or directory, and not a transformers model_type")
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--config-set {item!r}: expected KEY=VALUE")
+        try:
+            data[key.strip()] = jsonlib.loads(value) if value.strip()[:1] in "[{\"" else _value(value)
+        except ValueError as exc:
+            raise UserError(f"--config-set {item!r}: not a JSON value ({exc})") from None
+    _check_config(path, data)
     try:
         return AutoConfig.for_model(model_type, **data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path}: transformers cannot build a {model_type!r} config ({exc})") from None
 
 
+def _available_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def _model(config, meta: bool):
+    """Build on the meta device first: its parameter count times the dtype's size is the estimate checked against memory."""
     import torch
     from transformers import AutoModel
 
+    with torch.device("meta"):
+        model = AutoModel.from_config(config)
     if meta:
-        with torch.device("meta"):
-            return AutoModel.from_config(config)
+        return model
+    estimate = sum(p.numel() * p.element_size() for p in model.parameters()) + sum(b.numel() * b.element_size() for b in model.buffers())
+    available = _available_bytes()
+    if available is not None and estimate > available:
+        raise UserError(
+            f"this {config.model_type} model needs about {estimate / 2**30:.1f} GiB ({sum(p.numel() for p in model.parameters()):,} parameters) "
+            f"and {available / 2**30:.1f} GiB are available; add --meta to resolve and count without materialising weights"
+        )
     return AutoModel.from_config(config)
+
+
+def _use_catalogue_architectures(catalogue: Optional[Path]) -> None:
+    """--catalogue DIR: DIR/architectures/*.yaml add (and override) model types."""
+    if catalogue is not None and (catalogue / "architectures").is_dir():
+        from ..reference.positions import add_architecture_dir
+
+        add_architecture_dir(catalogue / "architectures")
 
 
 def _reference_errors():
@@ -153,6 +204,7 @@ def _reference_errors():
 def instantiate(
     method_id: Annotated[str, typer.Argument(metavar="ID", help="Method id, name or alias.")],
     config: ConfigOption = None,
+    config_set: ConfigSetOption = None,
     set_: SetOption = None,
     at: AtOption = None,
     meta: Annotated[bool, typer.Option("--meta", help="Build the model on the meta device (no memory; for huge configs).")] = False,
@@ -162,14 +214,15 @@ def instantiate(
 ) -> None:
     """Instantiate a record on a model built from a config: the slot table, parameter counts and the formula check."""
     if config is None:
-        raise UserError("--config HF_CONFIG.json is required")
+        raise UserError("--config is required (a config.json, a directory holding one, or a model_type such as llama)")
     method = load(catalogue)[method_id]
+    _use_catalogue_architectures(catalogue)
     overrides = _overrides(set_)
     _check_overrides(method, overrides)
     errors = _reference_errors()
     from ..reference.inject import instantiate as run, plan
 
-    hf_config = _read_config(config)
+    hf_config = _read_config(config, config_set)
     try:
         model = _model(hf_config, meta or dry_run)
     except (ValueError, TypeError, RuntimeError, OverflowError, AttributeError, IndexError) as exc:
@@ -213,7 +266,7 @@ def _print_report(report) -> None:
         return
     share = 100 * report.trainable_params / report.base_params if report.base_params else 0
     out.print(
-        f"base {_fmt(report.base_params)} parameters (frozen); trainable {_fmt(report.trainable_params)} ({share:.3f}%); stored {_fmt(report.stored_params)}",
+        f"base {_fmt(report.base_params)} parameters (backbone without the LM / task head; frozen); trainable {_fmt(report.trainable_params)} ({share:.3f}%); stored {_fmt(report.stored_params)}",
         highlight=False,
     )
 
@@ -223,6 +276,7 @@ def export(
     method_id: Annotated[str, typer.Argument(metavar="ID", help="Method id, name or alias.")],
     to: Annotated[str, typer.Option("--to", help="Target library: peft (Hugging Face peft adapter_config.json) or adapters (AdapterHub).")] = "peft",
     config: ConfigOption = None,
+    config_set: ConfigSetOption = None,
     set_: SetOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
@@ -251,7 +305,8 @@ def export(
         errors = _reference_errors()
         from ..reference.positions import resolve
 
-        model = _model(_read_config(config), meta=True)
+        _use_catalogue_architectures(catalogue)
+        model = _model(_read_config(config, config_set), meta=True)
         try:
             positions = [p for c in method.components for p in c.positions.value]
             table = resolve(model, positions)

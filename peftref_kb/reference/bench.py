@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 import torch
 
+from .counts import BASE_DEFINITION, base_parameter_count
+
 DECODER_ONLY = {"gpt2", "opt", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi", "phi3", "gpt_neox", "falcon", "bloom"}
 
 
@@ -395,8 +397,8 @@ def run_bench(
     tick("full fine-tuning")
     full = measure_full_fine_tuning(config, settings)
     model = build_model(config, settings)
-    base_params = sum(p.numel() for p in model.parameters())
-    model_info = {"model_type": config.model_type, "class": type(model).__name__, "parameters": base_params}
+    base_params = base_parameter_count(model)  # the same definition as instantiate (reference/counts.py)
+    model_info = {"model_type": config.model_type, "class": type(model).__name__, "parameters": base_params, "parameters_counted": BASE_DEFINITION}
     del model
     _free(settings)
     run = BenchRun(settings, environment(settings), model_info, base, full)

@@ -46,6 +46,7 @@ from torch import nn
 from ..schema.formula import evaluate
 from . import attention as attention_hook
 from .modules import CompositionError, MergeableMixin
+from .counts import base_parameter_count
 from .positions import SlotTable, resolve
 from .registry import BUILDERS, BuildContext, Built, Insertion
 
@@ -488,6 +489,9 @@ def _hyperparameters(method, overrides: Mapping[str, Any]) -> dict[str, dict[str
     """Per component: defaults overridden by ``name=value`` (every component with that name) or ``component__name=value``."""
     result = {c.id: {k: h.default for k, h in c.hyperparameters.items()} for c in method.components}
     known = {k for c in method.components for k in c.hyperparameters} | {"gate", "activation", "s", "rank"}
+    aliases = {a: k for c in method.components for k, h in c.hyperparameters.items() for a in getattr(h, "aliases", ())}
+    declared = {k for c in method.components for k in c.hyperparameters}
+    overrides = {(aliases[k] if k not in declared and k in aliases else k): v for k, v in overrides.items()}
     for key, value in overrides.items():
         if "__" in key:
             component, name = key.split("__", 1)
@@ -577,7 +581,7 @@ def plan(method: Any, model: nn.Module, at: Any = None, **hyperparameters: Any) 
         table = resolve(model, positions[component.id])
         slots = table.all()
         components.append(ComponentReport(component.id, component.module, hps[component.id], _slot_rows(table, _describe(component, hps[component.id])), len(slots)))
-    base = sum(p.numel() for p in model.parameters())
+    base = base_parameter_count(model)
     return InstantiationReport(method.id, table.model_type, table.dims, base, None, None, components, dry_run=True)
 
 
@@ -596,7 +600,7 @@ def instantiate(method: Any, model: nn.Module, at: Any = None, **hyperparameters
     if hasattr(model, name) or name in dict(model.named_children()) or name in model.__dict__.get(_REGISTRY, {}):
         raise InstantiationError(f"the model already has an attribute {name!r}; was {name} instantiated twice?")
     hps, positions = _hyperparameters(method, hyperparameters), _positions(method, at)
-    base_params = sum(p.numel() for p in model.parameters())
+    base_params = base_parameter_count(model)
     reference = next(iter(model.parameters()))
     device, dtype = reference.device, reference.dtype
 

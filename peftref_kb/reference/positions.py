@@ -16,7 +16,7 @@ may lack one kind (a decoder-only model has no cross-attention) but not both.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -95,6 +95,7 @@ class SlotTable:
                     "paths": [s.label for s in slots],
                     "layers": layers,
                     "count": len(slots),
+                    "shared": sorted({s.stack for s in slots if self.architecture and self.architecture.stacks.get(s.stack, {}).get("shared")}),
                 }
             )
         return rows
@@ -129,24 +130,76 @@ class Architecture:
         return "encoder" in self.stacks and "decoder" in self.stacks
 
 
+# Directories added with ``--catalogue DIR`` (their ``architectures/*.yaml``), searched before the bundled data.
+_EXTRA_DIRS: list[Path] = []
+
+
+def add_architecture_dir(directory: str | Path) -> None:
+    """Also read ``directory/*.yaml`` (a user's own architecture files); they take precedence over bundled ones."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise PositionError(f"{path}: not a directory of architecture files")
+    if path not in _EXTRA_DIRS:
+        _EXTRA_DIRS.insert(0, path)
+        _index.cache_clear()
+        load_architecture.cache_clear()
+
+
+def _model_types_of(data: dict[str, Any], path: Path) -> list[str]:
+    """A file serves ``model_type`` (its family's name, = the file name) plus every type in ``model_types``."""
+    if not isinstance(data, dict) or not isinstance(data.get("model_type"), str):
+        raise PositionError(f"{path}: model_type: missing (the family's name, equal to the file name)")
+    if data["model_type"] != path.stem:
+        raise PositionError(f"{path}: model_type: {data['model_type']!r} differs from the file name {path.stem!r}")
+    extra = data.get("model_types", [])
+    if not isinstance(extra, list) or not all(isinstance(t, str) for t in extra):
+        raise PositionError(f"{path}: model_types: must be a list of transformers model_type names")
+    return list(dict.fromkeys([data["model_type"], *extra]))
+
+
+@lru_cache(maxsize=None)
+def _index() -> dict[str, tuple[Path, dict[str, Any]]]:
+    """model_type -> (file, data) over the user's directories first, then the bundled ones."""
+    index: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for directory in [*_EXTRA_DIRS, architectures_dir()]:
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                raise PositionError(f"{path}:{mark.line + 1 if mark else 1}: invalid YAML") from None
+            for model_type in _model_types_of(data, path):
+                index.setdefault(model_type, (path, data))
+    return index
+
+
 def supported_model_types() -> list[str]:
-    return sorted(p.stem for p in architectures_dir().glob("*.yaml"))
+    return sorted(_index())
+
+
+def architecture_families() -> dict[str, list[str]]:
+    """Family (file) name -> the model types it serves."""
+    out: dict[str, list[str]] = {}
+    for model_type, (path, _) in sorted(_index().items()):
+        out.setdefault(path.stem, []).append(model_type)
+    return out
 
 
 @lru_cache(maxsize=None)
 def load_architecture(model_type: str) -> Architecture:
-    path = architectures_dir() / f"{model_type}.yaml"
-    if not re.fullmatch(r"[a-z0-9_\-]+", model_type or "") or not path.is_file():
+    entry = _index().get(model_type) if re.fullmatch(r"[a-z0-9_\-]+", model_type or "") else None
+    if entry is None:
         raise PositionError(
-            f"no architecture data for model_type {model_type!r}: add catalogue/architectures/{model_type}.yaml "
-            f"(supported: {', '.join(supported_model_types())})"
+            f"no architecture data for model_type {model_type!r}: add architectures/{model_type}.yaml (or a family file "
+            f"listing it under model_types) with --catalogue DIR (supported: {', '.join(supported_model_types())})"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("model_type") != model_type:
-        raise PositionError(f"{path}: model_type {data.get('model_type')!r} differs from the file name")
+    path, data = entry
     unknown = sorted(set(data.get("positions", {})) - set(VOCABULARIES["position"].values()))
     if unknown:
         raise PositionError(f"{path}: positions {', '.join(unknown)} are not in the position vocabulary")
+    groups = sorted(p for p in data.get("positions", {}) if VOCABULARIES["position"].term(p).attrs.get("members"))
+    if groups:
+        raise PositionError(f"{path}: {', '.join(groups)} are position groups, resolved from their members; give the members instead")
     return Architecture(model_type, data, str(path))
 
 
@@ -249,6 +302,10 @@ def resolve(model: Any, positions: Iterable[str], *, config: Any = None) -> Slot
     base, prefix = _base_prefix(model)
     table = SlotTable(arch.model_type, dims, architecture=arch)
     for requested in dict.fromkeys(positions):
+        members = _group_members(requested)
+        if members:
+            table.slots[requested] = _resolve_group(base, prefix, arch, config, dims, requested, members)
+            continue
         slots: list[Slot] = []
         concrete = _concrete(requested)
         for position in concrete:
@@ -263,6 +320,34 @@ def resolve(model: Any, positions: Iterable[str], *, config: Any = None) -> Slot
             )
         table.slots[requested] = slots
     return table
+
+
+def _group_members(position: str) -> tuple[str, ...]:
+    try:
+        return tuple(VOCABULARIES["position"].term(position).attrs.get("members", ()))
+    except KeyError:
+        raise PositionError(f"{position!r} is not a position (known: {', '.join(VOCABULARIES['position'].values())})") from None
+
+
+def _resolve_group(base, prefix, arch, config, dims, requested: str, members: tuple[str, ...]) -> list[Slot]:
+    """A group's projections, one whole-module slot per module path (a fused projection's column blocks join).
+
+    Members the architecture has no data for, or that match no module here (no cross-attention in a decoder),
+    are skipped; a group matching nothing is an error.
+    """
+    by_path: dict[str, Slot] = {}
+    for member in members:
+        for position in _concrete(member):
+            for slot in _resolve_one(base, prefix, arch, config, dims, position, requested, whole=True):
+                if slot.site != "projection" or slot.path in by_path:
+                    continue
+                if slot.representation and slot.representation.chunk:
+                    d_in, d_out = _features(base.get_submodule(slot.path[len(prefix):]), arch.data.get("weight_layout", "out_in"))
+                    slot = replace(slot, d_in=d_in, d_out=d_out, representation=Location(slot.path, "output"))
+                by_path[slot.path] = slot
+    if not by_path:
+        raise PositionError(f"position group {requested!r} ({', '.join(members)}) matches no projection of this {arch.model_type} model ({arch.file})")
+    return list(by_path.values())
 
 
 def _patterns(arch: Architecture, config: Any, positions: list[str]) -> list[str]:
@@ -283,7 +368,8 @@ def _layer_indices(base: Any, arch: Architecture, stack: str) -> list[int | None
     return list(range(_layer_count(base, layers))) if layers else [None]
 
 
-def _resolve_one(base, prefix, arch, config, dims, position, requested) -> list[Slot]:
+def _resolve_one(base, prefix, arch, config, dims, position, requested, whole: bool = False) -> list[Slot]:
+    """``whole``: for a position group, which takes fused projections as whole modules."""
     spec = arch.positions.get(position)
     if spec is None:
         return []
@@ -330,8 +416,20 @@ def _resolve_one(base, prefix, arch, config, dims, position, requested) -> list[
                     if module is None:
                         continue
                     d_in, d_out = _features(module, layout)
+                    if "fused" in chosen and not whole:
+                        raise PositionError(
+                            f"{position} on this {arch.model_type} model: {path} fuses several projections ({chosen['fused']}), "
+                            f"not resolvable into one column block; use a whole-module position (all-linear, attn.linear)"
+                        )
                     chunk = tuple(chosen["chunk"]) if "chunk" in chosen else None
-                    if chunk:
+                    if chunk and "widths" in chosen and not whole:
+                        widths = [int(evaluate(str(w), dims)) for w in chosen["widths"]]
+                        if len(set(widths)) != 1 or sum(widths) != d_out:
+                            raise PositionError(
+                                f"{position} on this {arch.model_type} model: {path} holds column blocks of widths {widths} "
+                                f"(grouped-query attention); only equal blocks are resolvable, use a whole-module position (all-linear, attn.linear)"
+                            )
+                    if chunk and not whole:
                         if d_out % chunk[1]:
                             raise PositionError(f"{arch.file}: {path} has {d_out} outputs, not divisible into {chunk[1]} blocks")
                         d_out //= chunk[1]

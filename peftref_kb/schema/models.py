@@ -220,6 +220,7 @@ class Hyperparameter(Strict):
     description: str
     source: Source
     range: str | None = Field(None, description="values the paper explored, as text")
+    aliases: list[str] = Field(default_factory=list, description="other names users type for it (HF peft / AdapterHub config fields, plain words); `--set ALIAS=VALUE` sets it")
 
 
 FORMULA_DESCRIPTION = (

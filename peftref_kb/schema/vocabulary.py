@@ -438,6 +438,14 @@ def _positions() -> tuple[Term, ...]:
         _t("params.all", "all parameters", "Every parameter of the model (a whole-model parameter group).", "ours", ("all weights", "whole model", "entire model"), family="params", kind="parameters"),
         _t("params.cross_attn", "cross-attention parameters", "All parameters of the cross-attention sub-layers.", "ours", ("cross-attention weights",), family="attention", attention="cross_attn", kind="parameters"),
         _t("params.ffn", "FFN parameters", "All parameters of the FFN sub-layers.", "ours", ("ffn weights", "feed-forward weights"), family="ffn", kind="parameters"),
+        # Position groups: resolved as the union of their members' projections, each fused module once and whole
+        # (peft's target_modules="all-linear" without the LM head; Dettmers et al. 2023 (QLoRA) §4 adapt every linear layer).
+        _t("all-linear", "all linear layers", "Every linear projection of the attention and FFN sub-layers, each module once and whole (a fused projection such as GPT-2's c_attn is one module); not the embedding or the LM / task head. As HF peft's target_modules=\"all-linear\".", "ours",
+           ("all linear", "all_linear", "all-linear layers", "every linear layer"), family="group", kind="group", members=("attn.q", "attn.k", "attn.v", "attn.o", "ffn.in", "ffn.out")),
+        _t("attn.linear", "attention linear layers", "Every linear projection of the attention sub-layers (q, k, v, o of self- and cross-attention), each module once and whole.", "ours",
+           ("attention projections", "all attention projections"), family="group", kind="group", members=("attn.q", "attn.k", "attn.v", "attn.o")),
+        _t("ffn.linear", "FFN linear layers", "Every linear projection of the FFN sub-layers (ffn.in and ffn.out), each module once and whole.", "ours",
+           ("ffn projections", "mlp projections", "all ffn projections"), family="group", kind="group", members=("ffn.in", "ffn.out")),
         _t("side_network", "side network", "A separate network beside the backbone, reading its hidden states.", "ours", ("ladder", "side"), family="side_network", kind="network"),
         _t("unknown", "unknown", UNKNOWN.definition, "ours", (), family="unknown", kind="unknown"),
     ]

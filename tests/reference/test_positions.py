@@ -70,8 +70,8 @@ def test_lm_head_models_resolve_through_base_model():
 def test_unknown_architecture_is_an_error():
     import transformers
 
-    model = transformers.AutoModel.from_config(transformers.GPTNeoXConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=64, vocab_size=50))
-    with pytest.raises(PositionError, match="no architecture data for model_type 'gpt_neox'"):
+    model = transformers.AutoModel.from_config(transformers.BioGptConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=64, vocab_size=50))
+    with pytest.raises(PositionError, match="no architecture data for model_type 'biogpt'"):
         resolve(model, ["attn.q"])
 
 
