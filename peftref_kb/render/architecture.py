@@ -11,7 +11,7 @@ composition through :data:`DRAWING_RULES`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..schema.models import Component
 from ..schema.vocabulary import VOCABULARIES
@@ -64,6 +64,9 @@ def anchors(cross_attention: bool) -> dict[str, Anchor]:
     ]
     for sublayer in sublayers + ["ffn"]:
         found.append(_biased(f"{sublayer}.norm", "Add & Norm", {"layer_norm", "params.all"}))
+    # A position group (all-linear, attn.linear, …) selects what any of its members selects.
+    groups = [(t.value, frozenset(t.attrs["members"])) for t in VOCABULARIES["position"] if t.attrs.get("members")]
+    found = [replace(a, selected_by=a.selected_by | {g for g, members in groups if members & a.selected_by}) for a in found]
     return {a.key: a for a in found}
 
 
