@@ -157,6 +157,9 @@ def _peft_config(record, arch):
     }[record]()
 
 
+PEFT_DEFAULT_AT = {"dora": ["attn.q", "attn.v"]}
+
+
 @pytest.mark.parametrize("record,arch", [("lora", "llama"), ("rslora", "llama"), ("dora", "bert"), ("ia3", "t5"), ("loha", "llama"), ("vera", "llama"), ("prompt-tuning", "llama")])
 def test_trained_in_peft_loads_into_ours(tmp_path, record, arch):
     batch = inputs(arch)
@@ -165,7 +168,9 @@ def test_trained_in_peft_loads_into_ours(tmp_path, record, arch):
     expected = logits(theirs, batch)
     theirs.save_pretrained(str(tmp_path))
     fresh = build(arch, head=True)
-    report = load_adapter(fresh, tmp_path)
+    # peft's default targets are q and v; DoRA's own placement (the authors' scripts) is q, k, v and the FFN,
+    # so that adapter is read at peft's placement, as any adapter whose targets differ from the record's.
+    report = load_adapter(fresh, tmp_path, at=PEFT_DEFAULT_AT.get(record))
     assert report.method_id == record
     torch.testing.assert_close(logits(fresh, batch), expected, rtol=0, atol=ATOL)
 
@@ -281,7 +286,9 @@ def test_cli_weights_errors_are_one_line(tmp_path):
 
 
 def test_identify_names_peft_and_our_adapters_with_their_slots(tmp_path):
-    theirs = peft.get_peft_model(build("llama", head=True), peft.LoraConfig(r=4, lora_alpha=8, use_dora=True))
+    # The record's positions (attn.q/k/v, ffn.in, ffn.out); on Llama ffn.in is gate_proj and up_proj.
+    targets = ["q_proj", "k_proj", "v_proj", "gate_proj", "up_proj", "down_proj"]
+    theirs = peft.get_peft_model(build("llama", head=True), peft.LoraConfig(r=4, lora_alpha=8, use_dora=True, target_modules=targets))
     theirs.save_pretrained(str(tmp_path / "peft"))
     report = instantiate(catalogue()["ia3"], build("t5", head=True))
     report.save_pretrained(tmp_path / "ours")
@@ -293,7 +300,7 @@ def test_identify_names_peft_and_our_adapters_with_their_slots(tmp_path):
     data = json.loads(result.stdout)
     assert data["method"] == "dora" and data["format"] == "peft"
     paths = sorted(p for rows in data["slots"].values() for row in rows for p in row["paths"])
-    assert paths == sorted(f"layers.{i}.self_attn.{m}_proj" for i in range(2) for m in "qv")
+    assert paths == sorted([f"layers.{i}.self_attn.{m}_proj" for i in range(2) for m in "qkv"] + [f"layers.{i}.mlp.{m}_proj" for i in range(2) for m in ("gate", "up", "down")])
     result = _cli("identify", str(tmp_path / "ours" / "peftref_adapter.json"), "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["method"] == "ia3"
     (tmp_path / "bad.json").write_text("{")
